@@ -1,0 +1,226 @@
+"""Text classification data: any labelled text source -> tokenized, cached, length-bucketed batches."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from functools import partial
+from pathlib import Path
+
+import datasets
+import pytorch_lightning as pl
+from tokenizers import Tokenizer
+from torch.utils.data import DataLoader
+
+from seqtasks.data.batching import LengthBucketedBatchSampler, pad_token_batch
+from seqtasks.data.sources import load_text_source
+from seqtasks.data.tokenization import train_tokenizer
+
+log = logging.getLogger(__name__)
+CACHE_VERSION = 1
+EMPTY_TEXT_POLICIES = ("drop", "error")
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("SEQTASKS_CACHE", Path.home() / ".cache" / "seqtasks"))
+
+
+class TextDataModule(pl.LightningDataModule):
+    """Labelled texts from files, a label-folder tree, the hub or a shipped corpus.
+
+    Labels are strings mapped to ids in sorted order of the training labels. Missing splits are
+    carved out of train (seeded, stratified): validation by `val_fraction`, test by
+    `test_fraction` of the whole. Texts of train that also occur in validation/test are removed
+    from train (`drop_overlap`). The processed splits and tokenizer are cached on disk, keyed by
+    the source's content and these settings, so a second run does not tokenize again.
+    """
+
+    def __init__(self, root=None, files=None, hub_id=None, builtin=None,
+                 text_column: str = "text", label_column: str = "label",
+                 val_fraction: float = 0.1, test_fraction: float = 0.1, drop_overlap: bool = True,
+                 empty_texts: str = "drop", tokenizer: str = "word", vocab_size: int = 30000,
+                 min_frequency: int = 1, lowercase: bool = True, max_length: int = 256,
+                 batch_size: int = 32, bucket: bool = True, num_workers: int = 0, seed: int = 0,
+                 cache_dir: str | None = None):
+        super().__init__()
+        if empty_texts not in EMPTY_TEXT_POLICIES:
+            raise ValueError(f"data.empty_texts='{empty_texts}' is not one of "
+                             f"{list(EMPTY_TEXT_POLICIES)}")
+        for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+            if not 0.0 < value < 0.5:
+                raise ValueError(f"data.{name}={value} must be in (0, 0.5)")
+        for name, value in (("max_length", max_length), ("batch_size", batch_size),
+                            ("vocab_size", vocab_size), ("min_frequency", min_frequency)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"data.{name}={value!r} must be a positive int")
+        self.source = dict(root=root, files=files, hub_id=hub_id, builtin=builtin)
+        self.columns = (text_column, label_column)
+        self.split_args = dict(val_fraction=val_fraction, test_fraction=test_fraction,
+                               drop_overlap=drop_overlap, empty_texts=empty_texts, seed=seed)
+        self.tokenizer_args = dict(kind=tokenizer, vocab_size=vocab_size,
+                                   min_frequency=min_frequency, lowercase=lowercase)
+        self.max_length, self.batch_size, self.bucket = max_length, batch_size, bucket
+        self.num_workers, self.seed = num_workers, seed
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.splits: datasets.DatasetDict | None = None
+
+    # ---- preparation (once, cached) -------------------------------------------------------
+    def prepare_data(self) -> None:
+        """Builds the processed cache if it is missing; cheap when it exists."""
+        self._processed_dir()
+
+    def _processed_dir(self) -> Path:
+        raw, names, fingerprint = load_text_source(**self.source, cache_dir=self.cache_dir / "hf")
+        settings = dict(v=CACHE_VERSION, src=fingerprint, cols=self.columns, max_len=self.max_length,
+                        tok=self.tokenizer_args, **self.split_args)
+        key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+        out = self.cache_dir / "text" / key
+        if (out / "meta.json").is_file():
+            log.info("using processed text cache %s", out)
+            return out
+        tmp = out.with_name(f"{key}.tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        splits, label_names, stats = self._clean_and_split(raw, names)
+        tok = train_tokenizer(splits["train"]["text"], **self.tokenizer_args)
+        tok.enable_truncation(self.max_length)
+        splits = datasets.DatasetDict({
+            split: ds.map(partial(_encode, tok), batched=True, keep_in_memory=True,
+                          new_fingerprint=f"{key}-{split}") for split, ds in splits.items()})
+        splits.save_to_disk(tmp / "dataset")
+        tok.save(str(tmp / "tokenizer.json"))
+        (tmp / "meta.json").write_text(json.dumps({"label_names": label_names, "stats": stats}))
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)  # atomic: a crash never leaves a half-written cache
+        log.info("tokenized and cached %s", out)
+        return out
+
+    def _clean_and_split(self, raw: datasets.DatasetDict, names: dict[str, str]):
+        text_col, label_col = self.columns
+        stats, cleaned = {}, {}
+        for split, ds in raw.items():
+            for col, arg in ((text_col, "text_column"), (label_col, "label_column")):
+                if col not in ds.column_names:
+                    raise ValueError(f"column '{col}' not found in {names[split]} (columns: "
+                                     f"{', '.join(ds.column_names)}); set data.{arg}")
+            cleaned[split] = self._drop_empty(ds, split, names[split], stats)
+        label_names = _label_names(raw["train"].features[label_col], cleaned["train"][label_col])
+        features = datasets.Features({"text": datasets.Value("string"),
+                                      "label": datasets.ClassLabel(names=label_names)})
+        for split, ds in cleaned.items():
+            to_id = {name: i for i, name in enumerate(label_names)}
+            labels = [_label_str(raw[split].features[label_col], v) for v in ds[label_col]]
+            unseen = sorted(set(labels) - set(to_id))
+            if unseen:
+                raise ValueError(f"label(s) {unseen} in {names[split]} never appear in training; "
+                                 f"training labels: {label_names}")
+            cleaned[split] = datasets.Dataset.from_dict(
+                {"text": [str(t) for t in ds[text_col]], "label": [to_id[v] for v in labels]},
+                features=features)
+        splits = self._carve_missing_splits(datasets.DatasetDict(cleaned))
+        if self.split_args["drop_overlap"]:
+            held_out = set(splits["validation"]["text"]) | set(splits["test"]["text"])
+            keep = [i for i, t in enumerate(splits["train"]["text"]) if t not in held_out]
+            stats["train_duplicates_removed"] = len(splits["train"]) - len(keep)
+            splits["train"] = splits["train"].select(keep)
+            log.info("removed %d training texts that also occur in validation/test",
+                     stats["train_duplicates_removed"])
+        for split, ds in splits.items():
+            if len(ds) == 0:
+                raise ValueError(f"the {split} split of {names.get(split, names['train'])} is empty")
+            stats[f"{split}_size"] = len(ds)
+        return splits, label_names, stats
+
+    def _drop_empty(self, ds: datasets.Dataset, split: str, name: str, stats: dict):
+        texts = ds[self.columns[0]]
+        empty = [i for i, t in enumerate(texts) if t is None or not str(t).strip()]
+        if empty and self.split_args["empty_texts"] == "error":
+            raise ValueError(f"{len(empty)} empty or whitespace-only text(s) in {name} (first at "
+                             f"row {empty[0]}); set data.empty_texts=drop to drop them")
+        if empty:
+            log.warning("dropped %d empty or whitespace-only texts from %s", len(empty), name)
+        stats[f"{split}_empty_texts_dropped"] = len(empty)
+        empty_set = set(empty)
+        return ds.select([i for i in range(len(ds)) if i not in empty_set]) if empty else ds
+
+    def _carve_missing_splits(self, splits: datasets.DatasetDict) -> datasets.DatasetDict:
+        seed, val_f, test_f = (self.split_args[k] for k in ("seed", "val_fraction", "test_fraction"))
+        if "test" not in splits:
+            parts = splits["train"].train_test_split(test_size=test_f, stratify_by_column="label",
+                                                     seed=seed)
+            splits["train"], splits["test"] = parts["train"], parts["test"]
+            val_f = val_f / (1.0 - test_f)  # fractions are of the whole source
+        if "validation" not in splits:
+            parts = splits["train"].train_test_split(test_size=val_f, stratify_by_column="label",
+                                                     seed=seed)
+            splits["train"], splits["validation"] = parts["train"], parts["test"]
+        return datasets.DatasetDict({k: splits[k] for k in ("train", "validation", "test")})
+
+    # ---- loading ---------------------------------------------------------------------------
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits is not None:
+            return
+        path = self._processed_dir()
+        self.splits = datasets.load_from_disk(str(path / "dataset"))
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        meta = json.loads((path / "meta.json").read_text())
+        self.label_names, self.stats = meta["label_names"], meta["stats"]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.label_names)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.get_vocab_size()
+
+    def model_kwargs(self) -> dict:
+        """The sizes a model takes from the data, so they are never typed twice."""
+        return dict(vocab_size=self.vocab_size, num_classes=self.num_classes,
+                    label_names=list(self.label_names))
+
+    def state_dict(self) -> dict:
+        """Saved inside every checkpoint: what prediction needs to turn text into ids and back."""
+        return dict(label_names=list(self.label_names), tokenizer=self.tokenizer.to_str(),
+                    max_length=self.max_length)
+
+    def save_artifacts(self, run_dir: Path) -> None:
+        self.tokenizer.save(str(Path(run_dir) / "tokenizer.json"))
+        (Path(run_dir) / "labels.json").write_text(json.dumps(self.label_names, indent=1))
+
+    def batch_sampler(self, split: str) -> LengthBucketedBatchSampler:
+        shuffle = split == "train"
+        return LengthBucketedBatchSampler(self.splits[split]["length"], self.batch_size,
+                                          shuffle=shuffle, seed=self.seed, bucket=self.bucket)
+
+    def _loader(self, split: str) -> DataLoader:
+        ds = self.splits[split].select_columns(["input_ids", "label"])
+        return DataLoader(ds, batch_sampler=self.batch_sampler(split), collate_fn=pad_token_batch,
+                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train")
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("validation")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test")
+
+
+def _encode(tok: Tokenizer, batch: dict) -> dict:
+    ids = [e.ids or [1] for e in tok.encode_batch(batch["text"])]  # no tokens at all -> [UNK]
+    return {"input_ids": ids, "length": [len(i) for i in ids]}
+
+
+def _label_str(feature, value) -> str:
+    """Labels as strings: ClassLabel ids become their names; other values are str()-ed."""
+    return feature.int2str(value) if isinstance(feature, datasets.ClassLabel) else str(value)
+
+
+def _label_names(feature, train_labels) -> list[str]:
+    if isinstance(feature, datasets.ClassLabel):
+        return list(feature.names)
+    return sorted({str(v) for v in train_labels})
