@@ -33,7 +33,7 @@ class TextDataModule(pl.LightningDataModule):
 
     Labels are strings mapped to ids in sorted order of the training labels. Missing splits are
     carved out of train (seeded, stratified): validation by `val_fraction`, test by
-    `test_fraction` of the whole. Texts of train that also occur in validation/test are removed
+    `test_fraction` of the source. Texts of train that also occur in validation/test are removed
     from train (`drop_overlap`). The processed splits and tokenizer are cached on disk, keyed by
     the source's content and these settings, so a second run does not tokenize again.
     """
@@ -66,6 +66,7 @@ class TextDataModule(pl.LightningDataModule):
         self.num_workers, self.seed = num_workers, seed
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.splits: datasets.DatasetDict | None = None
+        self._path: Path | None = None
 
     # ---- preparation (once, cached) -------------------------------------------------------
     def prepare_data(self) -> None:
@@ -73,6 +74,8 @@ class TextDataModule(pl.LightningDataModule):
         self._processed_dir()
 
     def _processed_dir(self) -> Path:
+        if self._path is not None:
+            return self._path
         raw, names, fingerprint = load_text_source(**self.source, cache_dir=self.cache_dir / "hf")
         settings = dict(v=CACHE_VERSION, src=fingerprint, cols=self.columns, max_len=self.max_length,
                         tok=self.tokenizer_args, **self.split_args)
@@ -80,7 +83,12 @@ class TextDataModule(pl.LightningDataModule):
         out = self.cache_dir / "text" / key
         if (out / "meta.json").is_file():
             log.info("using processed text cache %s", out)
-            return out
+        else:
+            self._build(raw, names, key, out)
+        self._path = out
+        return out
+
+    def _build(self, raw, names, key: str, out: Path) -> None:
         tmp = out.with_name(f"{key}.tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         splits, label_names, stats = self._clean_and_split(raw, names)
@@ -95,7 +103,6 @@ class TextDataModule(pl.LightningDataModule):
         shutil.rmtree(out, ignore_errors=True)
         tmp.rename(out)  # atomic: a crash never leaves a half-written cache
         log.info("tokenized and cached %s", out)
-        return out
 
     def _clean_and_split(self, raw: datasets.DatasetDict, names: dict[str, str]):
         text_col, label_col = self.columns
@@ -146,16 +153,15 @@ class TextDataModule(pl.LightningDataModule):
         return ds.select([i for i in range(len(ds)) if i not in empty_set]) if empty else ds
 
     def _carve_missing_splits(self, splits: datasets.DatasetDict) -> datasets.DatasetDict:
+        """Missing test: `test_fraction` of the whole source; missing validation:
+        `val_fraction` of the source (of train when test was given). Seeded and stratified."""
         seed, val_f, test_f = (self.split_args[k] for k in ("seed", "val_fraction", "test_fraction"))
-        if "test" not in splits:
-            parts = splits["train"].train_test_split(test_size=test_f, stratify_by_column="label",
-                                                     seed=seed)
-            splits["train"], splits["test"] = parts["train"], parts["test"]
-            val_f = val_f / (1.0 - test_f)  # fractions are of the whole source
-        if "validation" not in splits:
-            parts = splits["train"].train_test_split(test_size=val_f, stratify_by_column="label",
-                                                     seed=seed)
-            splits["train"], splits["validation"] = parts["train"], parts["test"]
+        n = len(splits["train"])
+        for split, fraction in (("test", test_f), ("validation", val_f)):
+            if split not in splits:
+                parts = splits["train"].train_test_split(
+                    test_size=max(1, round(n * fraction)), stratify_by_column="label", seed=seed)
+                splits["train"], splits[split] = parts["train"], parts["test"]
         return datasets.DatasetDict({k: splits[k] for k in ("train", "validation", "test")})
 
     # ---- loading ---------------------------------------------------------------------------

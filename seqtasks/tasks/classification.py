@@ -1,0 +1,88 @@
+"""Sequence classification: input layer -> encoder -> pooling -> dropout -> linear, for any task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
+
+from seqtasks.tasks.pooling import SequencePooling
+
+
+class SequenceClassifier(pl.LightningModule):
+    """Classifies token sequences (`vocab_size` given: embedding input) or feature frames
+    (`num_features` given: linear input). The encoder arrives as a factory taking `input_size`,
+    so its size flows from `embedding_dim`; label names are saved in the checkpoint."""
+
+    monitor, monitor_mode = "val/acc", "max"
+
+    def __init__(self, encoder: Callable[..., nn.Module], num_classes: int, label_names: list[str],
+                 vocab_size: int | None = None, num_features: int | None = None,
+                 embedding_dim: int = 128, input_dropout: float = 0.1, pooling: str = "max",
+                 dropout: float = 0.3, lr: float = 2e-3, weight_decay: float = 0.01,
+                 warmup_fraction: float = 0.1, pad_id: int = 0):
+        super().__init__()
+        if (vocab_size is None) == (num_features is None):
+            raise ValueError("give exactly one of vocab_size (tokens) or num_features (frames)")
+        if num_classes < 2 or len(label_names) != num_classes:
+            raise ValueError(f"num_classes={num_classes} needs >= 2 classes and one name each, "
+                             f"got label_names={label_names}")
+        for name, p in (("input_dropout", input_dropout), ("dropout", dropout)):
+            if not 0.0 <= p < 1.0:
+                raise ValueError(f"task.{name}={p} must be in [0, 1)")
+        self.save_hyperparameters(ignore=["encoder"])
+        self.input = (nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id) if vocab_size
+                      else nn.Linear(num_features, embedding_dim))
+        self.input_dropout = nn.Dropout(input_dropout)
+        self.encoder = encoder(input_size=embedding_dim)
+        self.pool = SequencePooling(pooling, self.encoder.output_dim)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.encoder.output_dim, num_classes))
+        metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes, average="micro"),
+                                    "f1_macro": MulticlassF1Score(num_classes, average="macro")})
+        self.val_metrics, self.test_metrics = metrics.clone("val/"), metrics.clone("test/")
+
+    def forward(self, x, lengths):
+        """x: token ids [B, T] or frames [B, T, F]; lengths [B] -> logits [B, C]."""
+        h = self.input_dropout(self.input(x))  # -> (B, T, E)
+        outputs, summary = self.encoder(h, lengths)  # -> (B, T, D), (B, D)
+        return self.head(self.pool(outputs, summary, lengths))
+
+    def training_step(self, batch, batch_idx):
+        x, lengths, y = batch
+        loss = F.cross_entropy(self(x, lengths), y)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(y))
+        return loss
+
+    def _eval_step(self, batch, stage: str, metrics: MetricCollection):
+        x, lengths, y = batch
+        logits = self(x, lengths)
+        self.log(f"{stage}/loss", F.cross_entropy(logits, y), batch_size=len(y))
+        metrics.update(logits, y)
+        self.log_dict(metrics, on_step=False, on_epoch=True)
+
+    def validation_step(self, batch, batch_idx):
+        self._eval_step(batch, "val", self.val_metrics)
+
+    def test_step(self, batch, batch_idx):
+        self._eval_step(batch, "test", self.test_metrics)
+
+    def predict_step(self, batch, batch_idx):
+        x, lengths = batch[:2]
+        return self(x, lengths).softmax(-1)
+
+    def configure_optimizers(self):
+        """AdamW with a one-cycle schedule (linear warm-up, cosine decay), stepped per batch.
+        Biases, norms and embeddings get no weight decay."""
+        decay = [p for n, p in self.named_parameters() if p.ndim >= 2 and not n.startswith("input.")]
+        rest = [p for n, p in self.named_parameters() if p.ndim < 2 or n.startswith("input.")]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.hparams.weight_decay},
+                                 {"params": rest, "weight_decay": 0.0}], lr=self.hparams.lr)
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=self.hparams.lr, total_steps=self.trainer.estimated_stepping_batches,
+            pct_start=self.hparams.warmup_fraction, anneal_strategy="cos")
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -1,0 +1,53 @@
+"""Shared fixtures: a small separable text dataset written as files, and an isolated cache."""
+
+import csv
+import random
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(),
+                                  reason=f"reference data not found at {SHARED_DATA}")
+
+KEYWORDS = {"sport": ["goal", "match", "team"], "tech": ["chip", "code", "phone"],
+            "food": ["bread", "soup", "cheese"]}
+FILLER = "the a of today new big small report says people".split()
+
+
+def make_rows(n: int, seed: int = 0) -> list[dict]:
+    """Texts whose class is given away by a keyword, padded with filler of random length."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        label = list(KEYWORDS)[i % len(KEYWORDS)]
+        words = rng.choices(FILLER, k=rng.randint(2, 12)) + [rng.choice(KEYWORDS[label])]
+        rng.shuffle(words)
+        rows.append({"text": " ".join(words) + f" {i}", "label": label})
+    return rows
+
+
+def write_csv(path: Path, rows: list[dict], fields=("text", "label")) -> Path:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(fields), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch):
+    """Every test gets its own processed-data cache, so no test sees another's."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SEQTASKS_CACHE", str(cache))
+    return cache
+
+
+@pytest.fixture
+def text_root(tmp_path) -> Path:
+    """A folder with train.csv (150 rows) and test.csv (30 rows): no validation split."""
+    root = tmp_path / "toy"
+    root.mkdir()
+    write_csv(root / "train.csv", make_rows(150, seed=1))
+    write_csv(root / "test.csv", make_rows(30, seed=2))
+    return root

@@ -1,0 +1,115 @@
+import json
+
+import pytest
+
+import seqtasks.data.text as text_module
+from seqtasks.data import TextDataModule
+from tests.conftest import SHARED_DATA, make_rows, needs_shared, write_csv
+
+
+def test_validation_is_carved_from_train_stratified_and_test_kept(text_root):
+    dm = TextDataModule(root=text_root, val_fraction=0.2, seed=0)
+    dm.setup()
+    assert dm.stats["test_size"] == 30  # test.csv untouched
+    assert dm.stats["validation_size"] == 30 and dm.stats["train_size"] == 120
+    val_labels = dm.splits["validation"]["label"]
+    assert [val_labels.count(c) for c in range(3)] == [10, 10, 10]  # stratified
+
+
+def test_labels_are_sorted_names_saved_in_the_state_dict(text_root):
+    dm = TextDataModule(root=text_root)
+    dm.setup()
+    assert dm.label_names == ["food", "sport", "tech"]
+    state = dm.state_dict()
+    assert state["label_names"] == ["food", "sport", "tech"]
+    assert json.loads(state["tokenizer"])["model"]["type"] == "WordLevel"
+
+
+def test_tokenizer_learns_from_training_split_only(tmp_path):
+    write_csv(tmp_path / "train.csv", make_rows(60))
+    write_csv(tmp_path / "test.csv", [{"text": "zebra goal", "label": "sport"}] * 3)
+    dm = TextDataModule(root=tmp_path)
+    dm.setup()
+    assert dm.tokenizer.token_to_id("zebra") is None
+    assert dm.splits["test"][0]["input_ids"] == [1, dm.tokenizer.token_to_id("goal")]  # [UNK]
+
+
+def test_single_split_source_gets_seeded_80_10_10(tmp_path):
+    write_csv(tmp_path / "train.csv", make_rows(300))
+    sizes = []
+    for _ in range(2):
+        dm = TextDataModule(root=tmp_path, seed=5)
+        dm.setup()
+        sizes.append((dm.stats["train_size"], dm.stats["validation_size"], dm.stats["test_size"]))
+        first_test = dm.splits["test"]["text"][:5]
+    assert sizes[0] == sizes[1] == (240, 30, 30)
+    other = TextDataModule(root=tmp_path, seed=6, cache_dir=tmp_path / "c2")
+    other.setup()
+    assert other.splits["test"]["text"][:5] != first_test
+
+
+def test_training_copies_of_held_out_texts_are_removed_and_counted(tmp_path):
+    rows = make_rows(60)
+    write_csv(tmp_path / "train.csv", rows)  # 4 test texts and 2 validation texts also sit in train
+    write_csv(tmp_path / "test.csv", rows[:4])
+    write_csv(tmp_path / "validation.csv", rows[4:6] + make_rows(10, seed=9))
+    dm = TextDataModule(root=tmp_path)
+    dm.setup()
+    assert dm.stats["train_duplicates_removed"] == 6
+    assert not set(dm.splits["train"]["text"]) & set(dm.splits["test"]["text"])
+    kept = TextDataModule(root=tmp_path, drop_overlap=False, cache_dir=tmp_path / "c2")
+    kept.setup()
+    assert kept.stats["train_size"] == 60
+
+
+def test_max_length_truncates(text_root):
+    dm = TextDataModule(root=text_root, max_length=4)
+    dm.setup()
+    assert max(dm.splits["train"]["length"]) == 4
+
+
+def test_second_setup_reads_the_cache_without_tokenizing(text_root, monkeypatch):
+    TextDataModule(root=text_root).setup()
+
+    def fail(*args, **kwargs):
+        raise AssertionError("tokenized again")
+
+    monkeypatch.setattr(text_module, "train_tokenizer", fail)
+    dm = TextDataModule(root=text_root)
+    dm.setup()
+    assert dm.stats["test_size"] == 30
+
+
+def test_jsonl_and_label_folders_load(tmp_path):
+    jsonl = tmp_path / "j"
+    jsonl.mkdir()
+    (jsonl / "train.jsonl").write_text("\n".join(json.dumps(r) for r in make_rows(60)))
+    dm = TextDataModule(root=jsonl)
+    dm.setup()
+    assert dm.num_classes == 3
+    folders = tmp_path / "f"
+    for i, row in enumerate(make_rows(60)):
+        (folders / row["label"]).mkdir(parents=True, exist_ok=True)
+        (folders / row["label"] / f"{i}.txt").write_text(row["text"])
+    dm = TextDataModule(root=folders)
+    dm.setup()
+    assert dm.label_names == ["food", "sport", "tech"] and dm.stats["test_size"] == 6
+
+
+def test_bbc_news_ships_offline_with_five_classes():
+    dm = TextDataModule(builtin="bbc_news", max_length=32)
+    dm.setup()
+    assert dm.label_names == ["business", "entertainment", "politics", "sports", "tech"]
+    total = sum(dm.stats[f"{s}_size"] for s in ("train", "validation", "test"))
+    assert total + dm.stats["train_duplicates_removed"] == 2225
+    assert dm.stats["test_size"] == dm.stats["validation_size"] == 222 and dm.stats["train_duplicates_removed"] > 10
+
+
+@needs_shared
+@pytest.mark.parametrize("name, sizes", [("trec", (None, None, 500)), ("sst2", (None, 872, 1821))])
+def test_reference_text_sets_keep_their_official_splits(name, sizes):
+    dm = TextDataModule(root=SHARED_DATA / "text" / name)
+    dm.setup()
+    for split, size in zip(("train", "validation", "test"), sizes, strict=True):
+        if size is not None:
+            assert dm.stats[f"{split}_size"] == size
