@@ -1,0 +1,63 @@
+import functools
+
+import pytest
+import torch
+
+from seqtasks.encoders import LSTMEncoder
+from seqtasks.tasks import POOLINGS, SequenceClassifier, SequencePooling
+
+
+@pytest.mark.parametrize("kind", POOLINGS)
+def test_pooling_ignores_padded_steps(kind):
+    torch.manual_seed(0)
+    pool = SequencePooling(kind, dim=4)
+    outputs = torch.randn(2, 5, 4)
+    outputs[0, 3:] = 0.0  # row 0 has 3 valid steps; the encoder zeroes padding
+    lengths = torch.tensor([3, 5])
+    pooled = pool(outputs, outputs[:, -1], lengths)
+    alone = pool(outputs[:1, :3], outputs[:1, -1], lengths[:1])
+    if kind != "last":  # `last` is the encoder's summary, passed through
+        torch.testing.assert_close(pooled[:1], alone)
+    assert pooled.shape == (2, 4)
+
+
+def test_max_pooling_picks_the_largest_valid_value():
+    outputs = torch.tensor([[[1.0], [-2.0], [0.0]]])  # third step is padding
+    pooled = SequencePooling("max", 1)(outputs, None, torch.tensor([2]))
+    assert pooled.item() == 1.0
+    negative = SequencePooling("max", 1)(-outputs.abs() - 1, None, torch.tensor([2]))
+    assert negative.item() == -2.0  # padding's zero never wins
+
+
+def make_classifier(**kwargs):
+    encoder = functools.partial(LSTMEncoder, hidden_size=8, bidirectional=True)
+    args = dict(num_classes=3, label_names=["a", "b", "c"], vocab_size=20, embedding_dim=6)
+    return SequenceClassifier(encoder, **{**args, **kwargs})
+
+
+def test_token_classifier_sizes_flow_from_data_and_encoder():
+    model = make_classifier()
+    assert model.encoder.input_size == 6 and model.encoder.output_dim == 16
+    logits = model(torch.randint(1, 20, (4, 7)), torch.tensor([7, 3, 5, 1]))
+    assert logits.shape == (4, 3)
+
+
+def test_frame_classifier_projects_features():
+    model = make_classifier(vocab_size=None, num_features=13)
+    logits = model(torch.randn(2, 9, 13), torch.tensor([9, 4]))
+    assert logits.shape == (2, 3)
+
+
+def test_label_names_are_hyperparameters():
+    assert make_classifier().hparams.label_names == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(vocab_size=None), "exactly one of vocab_size"),
+    (dict(pooling="sum"), r"task.pooling='sum' is not one of"),
+    (dict(dropout=1.5), r"task.dropout=1.5 must be in \[0, 1\)"),
+    (dict(label_names=["a"]), "one name each"),
+])
+def test_bad_classifier_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_classifier(**kwargs)
