@@ -1,5 +1,10 @@
 """Shared fixtures: a small separable text dataset written as files, and an isolated cache."""
 
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never use the network
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
 import csv
 import random
 from pathlib import Path

@@ -1,0 +1,29 @@
+import json
+
+import pytest
+import yaml
+
+from seqtasks.reports import load_runs, summary_table
+
+
+def fake_run(path, seed, acc, encoder="LSTMEncoder"):
+    path.mkdir(parents=True)
+    cfg = {"seed": seed, "data": {"root": "/x/trec", "builtin": None},
+           "encoder": {"_target_": f"seqtasks.encoders.{encoder}"}}
+    (path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    (path / "metrics.json").write_text(json.dumps({"test/acc": acc}))
+    return path
+
+
+def test_seeds_are_grouped_into_mean_and_spread(tmp_path):
+    runs = [fake_run(tmp_path / f"s{s}", s, acc) for s, acc in ((1, 0.90), (2, 0.92), (3, 0.94))]
+    runs.append(fake_run(tmp_path / "rnn", 1, 0.80, encoder="RNNEncoder"))
+    table = summary_table(load_runs(runs), keys=("test/acc",))
+    assert "| trec | LSTM | 1,2,3 | 92.0 ± 2.0 |" in table
+    assert "| trec | RNN | 1 | 80.0 ± 0.0 |" in table
+
+
+def test_unfinished_run_is_refused(tmp_path):
+    (tmp_path / "half").mkdir()
+    with pytest.raises(FileNotFoundError, match="half has no metrics.json"):
+        load_runs([tmp_path / "half"])
