@@ -114,3 +114,18 @@ def test_reference_text_sets_keep_their_official_splits(name, sizes):
     for split, size in zip(("train", "validation", "test"), sizes, strict=True):
         if size is not None:
             assert dm.stats[f"{split}_size"] == size
+
+
+def test_parquet_files_given_explicitly(tmp_path):
+    import pandas as pd
+
+    pd.DataFrame(make_rows(60)).to_parquet(tmp_path / "a.parquet")
+    pd.DataFrame(make_rows(9, seed=4)).to_parquet(tmp_path / "b.parquet")
+    dm = TextDataModule(files={"train": tmp_path / "a.parquet", "test": tmp_path / "b.parquet"})
+    dm.setup()
+    assert dm.stats["test_size"] == 9 and dm.stats["validation_size"] == 6
+
+
+def test_hub_source_offline_says_what_to_pass_instead():
+    with pytest.raises(ValueError, match=r"data.hub_id='SetFit/bbc-news' needs the network.*data.root"):
+        TextDataModule(hub_id="SetFit/bbc-news").setup()
