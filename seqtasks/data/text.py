@@ -42,7 +42,7 @@ class TextDataModule(pl.LightningDataModule):
                  text_column: str = "text", label_column: str = "label",
                  val_fraction: float = 0.1, test_fraction: float = 0.1, drop_overlap: bool = True,
                  empty_texts: str = "drop", tokenizer: str = "word", vocab_size: int = 30000,
-                 min_frequency: int = 1, lowercase: bool = True, max_length: int = 256,
+                 min_frequency: int = 2, lowercase: bool = True, max_length: int = 256,
                  batch_size: int = 32, bucket: bool = True, num_workers: int = 0, seed: int = 0,
                  cache_dir: str | None = None):
         super().__init__()
