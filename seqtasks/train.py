@@ -12,6 +12,7 @@ from pathlib import Path
 
 import datasets
 import pytorch_lightning as pl
+import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint
@@ -83,7 +84,5 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
 
 def _best_epoch(checkpoint: ModelCheckpoint) -> int:
-    import torch
-
     ckpt = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
     return int(ckpt["epoch"])

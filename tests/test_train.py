@@ -14,6 +14,7 @@ def toy_config(text_root, run_dir, *overrides):
         "data=files", f"data.root={text_root}", "trainer=cpu", "trainer.max_epochs=12",
         "data.batch_size=16",
         "encoder.hidden_size=16", "task.embedding_dim=16", "task.lr=0.02", f"output_dir={run_dir}",
+        f"data.cache_dir={run_dir}_cache",  # module-scoped runs do not see the autouse cache fixture
         *overrides])
 
 
