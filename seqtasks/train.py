@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import datasets
@@ -46,6 +47,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     resolved = OmegaConf.to_container(cfg, resolve=True)
     write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(resolved))
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    # the run directory already holds config.yaml; CSVLogger would only replace metrics.csv
+    warnings.filterwarnings("ignore", message="Experiment logs directory .* exists and is not empty")
     if not sys.stderr.isatty():
         datasets.disable_progress_bars()
 
