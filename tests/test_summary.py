@@ -6,10 +6,11 @@ import yaml
 from seqtasks.reports import load_runs, summary_table
 
 
-def fake_run(path, seed, acc, encoder="LSTMEncoder"):
+def fake_run(path, seed, acc, encoder="LSTMEncoder", hidden=128):
     path.mkdir(parents=True)
-    cfg = {"seed": seed, "data": {"root": "/x/trec", "builtin": None},
-           "encoder": {"_target_": f"seqtasks.encoders.{encoder}"}}
+    cfg = {"seed": seed, "output_dir": str(path),
+           "data": {"root": "/x/trec", "builtin": None, "seed": seed},
+           "encoder": {"_target_": f"seqtasks.encoders.{encoder}", "hidden_size": hidden}}
     (path / "config.yaml").write_text(yaml.safe_dump(cfg))
     (path / "metrics.json").write_text(json.dumps({"test/acc": acc}))
     return path
@@ -27,3 +28,10 @@ def test_unfinished_run_is_refused(tmp_path):
     (tmp_path / "half").mkdir()
     with pytest.raises(FileNotFoundError, match="half has no metrics.json"):
         load_runs([tmp_path / "half"])
+
+
+def test_runs_that_differ_in_more_than_seed_are_not_averaged(tmp_path):
+    runs = [fake_run(tmp_path / "a", 1, 0.90), fake_run(tmp_path / "b", 2, 0.80, hidden=16)]
+    table = summary_table(load_runs(runs), keys=("test/acc",))
+    assert table.count("| trec | LSTM") == 2 and "setup 2" in table
+    assert "90.0 ± 0.0" in table and "80.0 ± 0.0" in table
