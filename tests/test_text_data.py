@@ -68,13 +68,16 @@ def test_max_length_truncates(text_root):
     assert max(dm.splits["train"]["length"]) == 4
 
 
-def test_second_setup_reads_the_cache_without_tokenizing(text_root, monkeypatch):
+def test_second_setup_reads_the_cache_without_reading_or_tokenizing(text_root, monkeypatch):
+    import seqtasks.data.sources as sources
+
     TextDataModule(root=text_root).setup()
 
     def fail(*args, **kwargs):
-        raise AssertionError("tokenized again")
+        raise AssertionError("read or tokenized again")
 
     monkeypatch.setattr(text_module, "train_tokenizer", fail)
+    monkeypatch.setattr(sources.datasets, "load_dataset", fail)
     dm = TextDataModule(root=text_root)
     dm.setup()
     assert dm.stats["test_size"] == 30
@@ -129,3 +132,11 @@ def test_parquet_files_given_explicitly(tmp_path):
 def test_hub_source_offline_says_what_to_pass_instead():
     with pytest.raises(ValueError, match=r"data.hub_id='SetFit/bbc-news' needs the network.*data.root"):
         TextDataModule(hub_id="SetFit/bbc-news").setup()
+
+
+def test_changing_a_source_file_rebuilds_the_cache(text_root):
+    TextDataModule(root=text_root).setup()
+    write_csv(text_root / "test.csv", make_rows(12, seed=3))
+    dm = TextDataModule(root=text_root)
+    dm.setup()
+    assert dm.stats["test_size"] == 12

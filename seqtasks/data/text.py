@@ -16,7 +16,7 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader
 
 from seqtasks.data.batching import LengthBucketedBatchSampler, pad_token_batch
-from seqtasks.data.sources import load_text_source
+from seqtasks.data.sources import open_text_source
 from seqtasks.data.tokenization import train_tokenizer
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class TextDataModule(pl.LightningDataModule):
     def _processed_dir(self) -> Path:
         if self._path is not None:
             return self._path
-        raw, names, fingerprint = load_text_source(**self.source, cache_dir=self.cache_dir / "hf")
+        fingerprint, read = open_text_source(**self.source, cache_dir=self.cache_dir / "hf")
         settings = dict(v=CACHE_VERSION, src=fingerprint, cols=self.columns, max_len=self.max_length,
                         tok=self.tokenizer_args, **self.split_args)
         key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
@@ -84,7 +84,7 @@ class TextDataModule(pl.LightningDataModule):
         if (out / "meta.json").is_file():
             log.info("using processed text cache %s", out)
         else:
-            self._build(raw, names, key, out)
+            self._build(*read(), key, out)
         self._path = out
         return out
 
