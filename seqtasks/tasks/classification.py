@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytorch_lightning as pl
-import torch
 import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
+from seqtasks.tasks.optim import adamw_one_cycle
 from seqtasks.tasks.pooling import SequencePooling
 
 
@@ -76,13 +76,9 @@ class SequenceClassifier(pl.LightningModule):
         return self(x, lengths).softmax(-1)
 
     def configure_optimizers(self):
-        """AdamW with a one-cycle schedule (linear warm-up, cosine decay), stepped per batch.
-        Biases, norms and embeddings get no weight decay."""
+        """AdamW, one-cycle schedule. Biases, norms and embeddings get no weight decay."""
         decay = [p for n, p in self.named_parameters() if p.ndim >= 2 and not n.startswith("input.")]
         rest = [p for n, p in self.named_parameters() if p.ndim < 2 or n.startswith("input.")]
-        opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.hparams.weight_decay},
-                                 {"params": rest, "weight_decay": 0.0}], lr=self.hparams.lr)
-        sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=self.hparams.lr, total_steps=self.trainer.estimated_stepping_batches,
-            pct_start=self.hparams.warmup_fraction, anneal_strategy="cos")
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        groups = [{"params": decay, "weight_decay": self.hparams.weight_decay},
+                  {"params": rest, "weight_decay": 0.0}]
+        return adamw_one_cycle(self, groups, self.hparams.lr, self.hparams.warmup_fraction)
