@@ -13,7 +13,6 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 from seqtasks.tasks.optim import adamw_one_cycle
 from seqtasks.tasks.pooling import SequencePooling
 
-
 EMBEDDING_INITS = ("random", "lsa")
 
 
