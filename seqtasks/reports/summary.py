@@ -25,8 +25,9 @@ def load_runs(run_dirs) -> list[dict]:
 
 
 def _setup_key(cfg: dict) -> str:
-    """The config without what varies between seeds of one setup (seed, output_dir)."""
-    rest = {k: v for k, v in cfg.items() if k not in ("seed", "output_dir")}
+    """The config without what varies between seeds of one setup (seed, output_dir) or does not
+    change results (logger)."""
+    rest = {k: v for k, v in cfg.items() if k not in ("seed", "output_dir", "logger")}
     rest["data"] = {k: v for k, v in cfg.get("data", {}).items() if k != "seed"}
     return json.dumps(rest, sort_keys=True, default=str)
 
