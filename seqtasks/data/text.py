@@ -241,7 +241,8 @@ class TextDataModule(pl.LightningDataModule):
     def predict_loader(self, texts: list[str]) -> DataLoader:
         """Raw texts -> batches (ids [B, T], lengths [B], dummy labels [B]) in input order, encoded
         with the (adopted) tokenizer."""
-        rows = [{"input_ids": ids, "label": 0} for ids in _encode(self.tokenizer, {"text": texts})["input_ids"]]
+        ids = _encode(self.tokenizer, {"text": texts})["input_ids"]
+        rows = [{"input_ids": row, "label": 0} for row in ids]
         return DataLoader(rows, batch_size=self.batch_size, shuffle=False, collate_fn=pad_token_batch)
 
     def save_artifacts(self, run_dir: Path) -> None:

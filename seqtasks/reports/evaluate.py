@@ -10,7 +10,12 @@ from seqtasks.reports.document import Section, write_report
 from seqtasks.reports.gates import gate_section
 from seqtasks.reports.registry import collect_test, task_report_for
 from seqtasks.reports.runs import load_run
-from seqtasks.reports.sections import data_label, header_section, learning_curves_section, test_metrics_section
+from seqtasks.reports.sections import (
+    data_label,
+    header_section,
+    learning_curves_section,
+    test_metrics_section,
+)
 
 
 def report_dir(run_dir: Path | None, ckpt: Path, data: dict, out) -> Path:
@@ -46,7 +51,8 @@ def evaluate(run=None, ckpt=None, data: dict | None = None, out=None, resamples:
     sections += [build(ctx) for build in report.sections]
     sections += [s for s in (gate_section(ctx),) if s is not None]
     out_dir = report_dir(loaded.run_dir, loaded.ckpt_path, loaded.data_overrides, out)
-    title = f"{loaded.task_name} on {data_label({'data': {**loaded.config['data'], **loaded.data_overrides}})}"
+    data_config = {**loaded.config["data"], **loaded.data_overrides}
+    title = f"{loaded.task_name} on {data_label({'data': data_config})}"
     path = write_report(out_dir, title, sections)
     summary = {"run": str(loaded.run_dir or ""), "checkpoint": str(loaded.ckpt_path),
                "data_overrides": loaded.data_overrides, **report_metrics(sections)}

@@ -38,7 +38,8 @@ def encoder_label(config: dict) -> str:
 
 
 def _hardware_label(hw: dict) -> str:
-    return f"{hw.get('cpu', '?')} ({hw.get('cpu_count', '?')} cores), GPU: {hw.get('gpu', '?')}, {hw.get('os', '')}"
+    cpu = f"{hw.get('cpu', '?')} ({hw.get('cpu_count', '?')} cores)"
+    return f"{cpu}, GPU: {hw.get('gpu', '?')}, {hw.get('os', '')}"
 
 
 def header_section(run: LoadedRun, n_test: int) -> Section:
@@ -49,7 +50,8 @@ def header_section(run: LoadedRun, n_test: int) -> Section:
     params = metrics.get("params") or sum(p.numel() for p in run.model.parameters())
     rows = [["run directory", str(run.run_dir or "-")],
             ["checkpoint", f"{run.ckpt_path} (epoch {run.ckpt_epoch})"],
-            ["task", run.task_name], ["data", source + (f"; evaluated with {overrides}" if overrides else "")],
+            ["task", run.task_name],
+            ["data", source + (f"; evaluated with {overrides}" if overrides else "")],
             ["test examples", str(n_test)], ["encoder", encoder_label(run.config)],
             ["parameters", f"{int(params):,}"],
             ["training time", f"{metrics['train_seconds']:.1f} s" if "train_seconds" in metrics else "-"],

@@ -62,7 +62,8 @@ def confusion_section(ctx: EvalContext) -> Section:
     counts = multiclass_confusion_matrix(probs, target, c).numpy()  # (C, C): rows true, cols predicted
     shares = counts / np.maximum(counts.sum(1, keepdims=True), 1)
     fig, axes = plt.subplots(1, 2, figsize=(4.2 * 2 + 0.4 * c / 3, 3.6 + 0.25 * c))
-    for ax, matrix, title, form in ((axes[0], counts, "counts", "d"), (axes[1], shares, "row-normalized", ".2f")):
+    panels = ((axes[0], counts, "counts", "d"), (axes[1], shares, "row-normalized", ".2f"))
+    for ax, matrix, title, form in panels:
         ax.imshow(matrix, cmap="Blues", vmin=0)
         for (i, j), value in np.ndenumerate(matrix):
             ax.text(j, i, format(value, form), ha="center", va="center", fontsize=8,
