@@ -72,9 +72,10 @@ def datamodule_from_checkpoint(ckpt: dict, overrides: dict | None = None,
     """The datamodule of the stored config with `overrides` (keys of the `data` config), holding
     the checkpoint's state (tokenizer, label names), so inputs map to the ids the model knows."""
     data_cfg = OmegaConf.create(ckpt["seqtasks_config"]["data"])
-    unknown = sorted(set(overrides or {}) - set(data_cfg) - {"_target_"})
+    options = sorted(k for k in data_cfg if k != "_target_")
+    unknown = sorted(set(overrides or {}) - set(options))
     if unknown:
-        raise ValueError(f"unknown data option(s) {unknown}; options: {', '.join(sorted(set(data_cfg) - {"_target_"}))}")
+        raise ValueError(f"unknown data option(s) {unknown}; options: {', '.join(options)}")
     datamodule = instantiate(OmegaConf.merge(data_cfg, overrides or {}), _convert_="all")
     if setup:
         datamodule.prepare_data()
