@@ -87,3 +87,14 @@ def tiny_report(tiny_run) -> Path:
     from seqtasks.reports import evaluate
 
     return evaluate(run=tiny_run, resamples=200)
+
+
+def script_error(monkeypatch, script: str, *args: str) -> str:
+    """Runs scripts/<script> in this process with `args`; returns the message it exits with."""
+    import runpy
+    import sys
+
+    monkeypatch.setattr(sys, "argv", [script, *args])
+    with pytest.raises(SystemExit) as info:
+        runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / script), run_name="__main__")
+    return str(info.value.code)
