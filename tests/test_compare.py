@@ -31,8 +31,9 @@ def fake_run(path: Path, task: str) -> Path:
 
 def test_runs_of_different_tasks_are_refused_in_one_line(tmp_path, monkeypatch):
     runs = [fake_run(tmp_path / "a", "SequenceClassifier"), fake_run(tmp_path / "b", "Forecaster")]
-    with pytest.raises(ValueError, match=r"cannot compare runs of different tasks \(Forecaster, "
-                                         r"SequenceClassifier\): .*a \(SequenceClassifier\), .*b \(Forecaster\)"):
+    expected = (r"cannot compare runs of different tasks \(Forecaster, SequenceClassifier\): "
+                r".*a \(SequenceClassifier\), .*b \(Forecaster\)")
+    with pytest.raises(ValueError, match=expected):
         compare(runs, out=tmp_path / "cmp")
     message = script_error(monkeypatch, "compare.py", *map(str, runs))
     assert message.startswith("error: cannot compare runs of different tasks") and "\n" not in message

@@ -46,7 +46,8 @@ def test_predictions_match_the_evaluation_of_the_same_texts(tiny_run, orphan_ckp
 
 def test_text_file_gives_one_input_per_non_blank_line(orphan_ckpt, tmp_path):
     (tmp_path / "in.txt").write_text("bread soup\n\n  \nchip code\n")
-    assert [r["input"] for r in predict(orphan_ckpt, [str(tmp_path / "in.txt")])] == ["bread soup", "chip code"]
+    records = predict(orphan_ckpt, [str(tmp_path / "in.txt")])
+    assert [r["input"] for r in records] == ["bread soup", "chip code"]
     with pytest.raises(FileNotFoundError, match="inputs: text file .*missing.txt does not exist"):
         predict(orphan_ckpt, [str(tmp_path / "missing.txt")])
     (tmp_path / "empty.txt").write_text("\n")

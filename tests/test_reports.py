@@ -48,7 +48,7 @@ def report(tiny_report):
 def test_report_writes_html_markdown_json_and_pngs(report):
     names = {p.name for p in report["dir"].iterdir()}
     assert {"report.html", "report.md", "metrics.json", "learning_curves.png",
-            "confusion_matrix.png"} <= names
+            "confusion_matrix.png", "gradient_by_distance.png"} <= names
     assert len([n for n in names if n.startswith("gates_row")]) == 3  # an LSTM run: 3 examples
 
 
@@ -70,6 +70,9 @@ def test_every_table_has_the_expected_rows(report):
     (_, versions) = tables["Run"]
     assert {"torch", "pytorch-lightning", "seqtasks"} <= {r[0] for r in versions}
     assert [r[0] for r in tables["LSTM gates"][0][1:]] == [str(r) for r in data["gates"]["rows"]]
+    (gradients,) = tables["Gradient by distance"]
+    assert gradients[1][0] == "0" and all(float(r[1]) > 0 for r in gradients[1:])
+    assert all(r[0] in data["gradient_by_distance"] for r in gradients[1:])
 
 
 def test_every_embedded_image_is_a_non_empty_png(report):
@@ -156,7 +159,7 @@ def test_reports_are_found_by_task_class_and_its_bases():
         pass
 
     assert task_report_for(Subclass) is task_report_for(SequenceClassifier)
-    with pytest.raises(ValueError, match="no report registered for task int; registered: .*SequenceClassifier"):
+    with pytest.raises(ValueError, match="no report registered for task int; registered: .*SequenceClass"):
         task_report_for(int)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from seqtasks.reports.document import Section, write_report
 from seqtasks.reports.gates import gate_section
+from seqtasks.reports.gradients import gradient_section
 from seqtasks.reports.registry import collect_test, task_report_for
 from seqtasks.reports.runs import load_run
 from seqtasks.reports.sections import (
@@ -49,7 +50,7 @@ def evaluate(run=None, ckpt=None, data: dict | None = None, out=None, resamples:
     sections = [header_section(loaded, len(ctx.rows)), learning_curves_section(loaded),
                 test_metrics_section(ctx, report, resamples)]
     sections += [build(ctx) for build in report.sections]
-    sections += [s for s in (gate_section(ctx),) if s is not None]
+    sections += [s for s in (gate_section(ctx), gradient_section(ctx)) if s is not None]
     out_dir = report_dir(loaded.run_dir, loaded.ckpt_path, loaded.data_overrides, out)
     data_config = {**loaded.config["data"], **loaded.data_overrides}
     title = f"{loaded.task_name} on {data_label({'data': data_config})}"
