@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from hydra.utils import get_class
+from matplotlib.ticker import MaxNLocator
 
 from seqtasks.reports.document import Figure, Section, Table, Text, figure_png, plt, write_report
 from seqtasks.reports.registry import collect_test, task_report_for
@@ -78,6 +79,7 @@ def curves_section(groups: Groups, monitor: str) -> Section:
                             marker="o", markersize=3, label=label if k == 0 else None)
     for ax, key in zip(axes, ("val/loss", monitor), strict=True):
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

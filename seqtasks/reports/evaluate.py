@@ -12,6 +12,7 @@ from seqtasks.reports.gradients import gradient_section
 from seqtasks.reports.registry import collect_test, task_report_for
 from seqtasks.reports.runs import load_run
 from seqtasks.reports.sections import (
+    config_section,
     data_label,
     header_section,
     learning_curves_section,
@@ -51,6 +52,7 @@ def evaluate(run=None, ckpt=None, data: dict | None = None, out=None, resamples:
                 test_metrics_section(ctx, report, resamples)]
     sections += [build(ctx) for build in report.sections]
     sections += [s for s in (gate_section(ctx), gradient_section(ctx)) if s is not None]
+    sections.append(config_section(loaded))
     out_dir = report_dir(loaded.run_dir, loaded.ckpt_path, loaded.data_overrides, out)
     data_config = {**loaded.config["data"], **loaded.data_overrides}
     title = f"{loaded.task_name} on {data_label({'data': data_config})}"

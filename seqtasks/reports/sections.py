@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import yaml
+from matplotlib.ticker import MaxNLocator
 
 from seqtasks.environment import hardware, library_versions
 from seqtasks.reports.document import Code, Figure, Section, Table, Text, figure_png, plt
@@ -43,7 +44,7 @@ def _hardware_label(hw: dict) -> str:
 
 
 def header_section(run: LoadedRun, n_test: int) -> Section:
-    """Task, data, encoder, size, time, hardware, command, versions and the resolved config."""
+    """Task, data, encoder, size, time, hardware, command and versions."""
     metrics, info, data = run.metrics, run.info, run.config.get("data", {})
     source = ", ".join(f"{k}={data[k]}" for k in ("builtin", "root", "hub_id", "files") if data.get(k))
     overrides = ", ".join(f"{k}={v}" for k, v in run.data_overrides.items())
@@ -67,8 +68,13 @@ def header_section(run: LoadedRun, n_test: int) -> Section:
         Text("Command that made the run:"),
         Code(info.get("command", "not recorded (trained before run_info.json existed)"), "bash"),
         Table(["library", "at training", "at evaluation"], versions, caption="Versions"),
-        Text("Resolved configuration (config.yaml):"),
-        Code(yaml.safe_dump(run.config, sort_keys=False), "yaml")])
+        Text("The resolved configuration is the last section.")])
+
+
+def config_section(run: LoadedRun) -> Section:
+    """The resolved training config (as stored in the checkpoint), at the end: it is long."""
+    return Section("Configuration", [Text("Resolved configuration of the run (config.yaml):"),
+                                     Code(yaml.safe_dump(run.config, sort_keys=False), "yaml")])
 
 
 def learning_curves_section(run: LoadedRun, name: str = "learning_curves") -> Section:
@@ -86,6 +92,7 @@ def learning_curves_section(run: LoadedRun, name: str = "learning_curves") -> Se
             points = [(e, v[col]) for e, v in per_epoch.items() if col in v]
             ax.plot(*zip(*points, strict=True), marker="o", label=col)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(group[0].split("/", 1)[1])
         ax.grid(alpha=0.3)
         ax.legend()
