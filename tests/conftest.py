@@ -89,12 +89,17 @@ def tiny_report(tiny_run) -> Path:
     return evaluate(run=tiny_run, resamples=200)
 
 
-def script_error(monkeypatch, script: str, *args: str) -> str:
-    """Runs scripts/<script> in this process with `args`; returns the message it exits with."""
+def run_script(monkeypatch, script: str, *args: str) -> None:
+    """Runs scripts/<script> as `python scripts/<script> args...`, in this process (no start-up)."""
     import runpy
     import sys
 
     monkeypatch.setattr(sys, "argv", [script, *args])
+    runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / script), run_name="__main__")
+
+
+def script_error(monkeypatch, script: str, *args: str) -> str:
+    """The message scripts/<script> exits with, given `args`."""
     with pytest.raises(SystemExit) as info:
-        runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / script), run_name="__main__")
+        run_script(monkeypatch, script, *args)
     return str(info.value.code)

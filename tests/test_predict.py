@@ -1,8 +1,6 @@
 """Prediction from a checkpoint alone: records, agreement with the report, input files, the script."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +9,7 @@ import torch
 from seqtasks.predict import predict
 from seqtasks.reports.registry import collect_test, task_report_for
 from seqtasks.reports.runs import load_run
-from tests.conftest import script_error
+from tests.conftest import run_script, script_error
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,13 +53,12 @@ def test_text_file_gives_one_input_per_non_blank_line(orphan_ckpt, tmp_path):
         predict(orphan_ckpt, [str(tmp_path / "empty.txt")])
 
 
-def test_predict_script_writes_json_lines_to_stdout(orphan_ckpt):
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "predict.py"), f"ckpt={orphan_ckpt}",
-                             "inputs=[bread and cheese, 'goal, match']"], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
+def test_predict_script_writes_json_lines_to_stdout_or_a_file(orphan_ckpt, monkeypatch, capsys, tmp_path):
+    run_script(monkeypatch, "predict.py", f"ckpt={orphan_ckpt}", "inputs=[bread and cheese, 'goal, match']")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["input"] for r in lines] == ["bread and cheese", "goal, match"]
+    run_script(monkeypatch, "predict.py", f"ckpt={orphan_ckpt}", "inputs=[soup]", f"out={tmp_path}/p.jsonl")
+    assert json.loads((tmp_path / "p.jsonl").read_text())["input"] == "soup"
 
 
 def test_predict_script_names_a_bad_argument(orphan_ckpt, monkeypatch):

@@ -75,8 +75,7 @@ def gate_section(ctx: EvalContext, examples: int = 3) -> Section | None:
         return None
     positions = pick_rows(ctx, examples)
     rows = [ctx.rows[p] for p in positions]
-    batch = ctx.loader.collate_fn([ctx.loader.dataset[i] for i in rows])
-    x, lengths = encoder_inputs(model, batch)
+    x, lengths = encoder_inputs(model, ctx.batch(rows))
     twin = explicit_twin(model.encoder).to(x.device)
     with torch.no_grad():
         outputs, _, gates = twin(x, lengths, return_gates=True)  # gates: name -> (B, T, H)

@@ -55,9 +55,8 @@ def gradient_section(ctx: EvalContext) -> Section | None:
     if getattr(model, "encoder", None) is None or ctx.loader is None:
         return None
     rows = ctx.rows[-MAX_ROWS:]  # the loader's last rows: the longest when it buckets by length
-    batch = ctx.loader.collate_fn([ctx.loader.dataset[i] for i in rows])
     model.cpu().eval()
-    means = gradient_by_distance(model, batch)
+    means = gradient_by_distance(model, ctx.batch(rows))
     reached = np.flatnonzero(~np.isnan(means))
     fig, ax = plt.subplots(figsize=(7, 3.2))
     ax.semilogy(reached, means[reached], marker="o", markersize=3)

@@ -37,6 +37,10 @@ class EvalContext:
     loader: DataLoader | None = None  # the test loader, for sections that run the model again
     split: str = "test"
 
+    def batch(self, rows: list[int]):
+        """One collated batch of the given dataset rows, as the loader would make it."""
+        return self.loader.collate_fn([self.loader.dataset[i] for i in rows])
+
 
 @dataclass
 class TaskReport:
@@ -109,11 +113,12 @@ def loader_rows(loader: DataLoader) -> list[int]:
     return [int(i) for batch in loader.batch_sampler for i in batch]
 
 
-def collect_test(run: LoadedRun, report: TaskReport, split: str = "test") -> EvalContext:
+def collect_test(run: LoadedRun, report: TaskReport) -> EvalContext:
+    """The task's outputs on the whole test split, in the order of the test loader."""
     loader = run.datamodule.test_dataloader()
     outputs, batches = predict_batches(run.model, loader)
     return EvalContext(run=run, outputs=report.collect(outputs, batches), rows=loader_rows(loader),
-                       loader=loader, split=split)
+                       loader=loader)
 
 
 def bootstrap_ci(metric: Callable[[np.ndarray], float], n: int, resamples: int = 1000,
