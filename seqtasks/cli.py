@@ -27,7 +27,8 @@ def parse_args(argv: list[str], allowed: dict[str, str]) -> dict:
 
 
 def usage(script: str, allowed: dict[str, str]) -> str:
-    return f"usage: python scripts/{script} " + " ".join(f"[{k}=...]" for k in allowed) + "\n" + \
+    words = (k if k.endswith("...") else f"[{k}=...]" for k in allowed)  # RUN_DIR...: positional
+    return f"usage: python scripts/{script} " + " ".join(words) + "\n" + \
         "\n".join(f"  {k:<10} {text}" for k, text in allowed.items())
 
 

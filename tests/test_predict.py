@@ -11,8 +11,6 @@ from seqtasks.reports.registry import collect_test, task_report_for
 from seqtasks.reports.runs import load_run
 from tests.conftest import run_script, script_error
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def orphan_ckpt(tiny_run, tmp_path_factory) -> Path:
