@@ -10,7 +10,7 @@ import torch
 
 from seqtasks.encoders import LSTMEncoder, RNNEncoder
 from seqtasks.reports import task_report_for
-from seqtasks.reports.document import Figure
+from seqtasks.reports.document import Figure, Section, write_report
 from seqtasks.reports.gradients import gradient_by_distance
 from seqtasks.reports.registry import EvalContext
 from seqtasks.reports.tasks import regression
@@ -79,3 +79,10 @@ def test_gradient_by_distance_follows_each_rows_own_length(encoder):
     # rows are independent: distances 5..8 are reached by row 0 only (loss is a batch mean: x 3)
     np.testing.assert_allclose(means[5:], alone[5:] / 3, rtol=1e-5)
     assert all(p.grad is None for p in model.parameters())  # the model is left clean
+
+
+def test_a_new_report_removes_the_figures_of_the_last_one_only(tmp_path):
+    (tmp_path / "keep.png").write_bytes(b"not ours")
+    write_report(tmp_path, "t", [Section("a", [Figure("one", b"png1"), Figure("two", b"png2")])])
+    write_report(tmp_path, "t", [Section("a", [Figure("two", b"png2")])])
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["keep.png", "two.png"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,6 +142,10 @@ def write_report(out_dir: Path, title: str, sections: list[Section]) -> Path:
     names = [b.name for s in sections for b in s.blocks if isinstance(b, Figure)]
     if len(names) != len(set(names)):
         raise ValueError(f"figure names must be unique, got {sorted(names)}")
+    old_md = out_dir / "report.md"
+    if old_md.is_file():  # figures of an earlier report here that this one does not have
+        for stale in set(re.findall(r"\]\(([\w.-]+)\.png\)", old_md.read_text())) - set(names):
+            (out_dir / f"{stale}.png").unlink(missing_ok=True)
     for section in sections:
         for block in section.blocks:
             if isinstance(block, Figure):
