@@ -13,6 +13,7 @@ from hydra.utils import get_class
 from matplotlib.ticker import MaxNLocator
 
 from seqtasks.reports.document import Figure, Section, Table, Text, figure_png, plt, write_report
+from seqtasks.reports.gradients import compare_gradients_section
 from seqtasks.reports.registry import collect_test, task_report_for
 from seqtasks.reports.runs import load_run, read_epoch_metrics
 from seqtasks.reports.sections import fmt
@@ -87,18 +88,18 @@ def curves_section(groups: Groups, monitor: str) -> Section:
                                               f"val/loss and {monitor} per epoch, every run")])
 
 
-def task_sections(task: str, groups: Groups) -> list[Section]:
-    """The task's own comparison sections, from each run's test predictions."""
+def prediction_sections(groups: Groups) -> list[Section]:
+    """Sections that need each run's test predictions: gradient by distance for every task, then
+    the task's own comparison sections."""
     model_class = get_class(groups[0][1][0]["config"]["task"]["_target_"])
     try:
         report = task_report_for(model_class)
     except ValueError as e:
         return [Section("Task sections", [Text(str(e))])]
-    if not report.compare_sections:
-        return []
     contexts = [(label, [collect_test(load_run(run=r["run_dir"]), report) for r in group])
                 for label, group in groups]
-    return [build(contexts) for build in report.compare_sections]
+    sections = [compare_gradients_section(contexts)] + [build(contexts) for build in report.compare_sections]
+    return [s for s in sections if s is not None]
 
 
 def compare(run_dirs, out=None) -> Path:
@@ -110,7 +111,7 @@ def compare(run_dirs, out=None) -> Path:
     groups, keys = group_runs(runs), metric_keys(runs)
     monitor = get_class(runs[0]["config"]["task"]["_target_"]).monitor
     sections = [groups_section(groups, keys), runs_section(groups, keys), curves_section(groups, monitor)]
-    sections += task_sections(task, groups)
+    sections += prediction_sections(groups)
     out_dir = Path(out) if out else Path("runs") / "compare" / time.strftime("%Y-%m-%d_%H-%M-%S")
     path = write_report(out_dir, f"{task}: {' vs '.join(label for label, _ in groups)}", sections)
     data = {"task": task, **{s.key: s.data for s in sections if s.key}}

@@ -49,14 +49,20 @@ def gradient_by_distance(model: torch.nn.Module, batch) -> np.ndarray:
     return means
 
 
-def gradient_section(ctx: EvalContext) -> Section | None:
-    """Figure and table of the gradient norm by distance, over up to 64 test rows."""
+def gradient_curve(ctx: EvalContext) -> np.ndarray | None:
+    """gradient_by_distance over the loader's last 64 test rows (the longest when it buckets by
+    length); None when the task has no encoder."""
     model = ctx.run.model
     if getattr(model, "encoder", None) is None or ctx.loader is None:
         return None
-    rows = ctx.rows[-MAX_ROWS:]  # the loader's last rows: the longest when it buckets by length
-    model.cpu().eval()
-    means = gradient_by_distance(model, ctx.batch(rows))
+    return gradient_by_distance(model.cpu().eval(), ctx.batch(ctx.rows[-MAX_ROWS:]))
+
+
+def gradient_section(ctx: EvalContext) -> Section | None:
+    """Figure and table of the gradient norm by distance, over up to 64 test rows."""
+    means = gradient_curve(ctx)
+    if means is None:
+        return None
     reached = np.flatnonzero(~np.isnan(means))
     fig, ax = plt.subplots(figsize=(7, 3.2))
     ax.semilogy(reached, means[reached], marker="o", markersize=3)
@@ -65,9 +71,39 @@ def gradient_section(ctx: EvalContext) -> Section | None:
     ax.grid(alpha=0.3, which="both")
     shown = sorted({int(d) for d in np.unique(np.geomspace(1, reached.max() + 1, 8).astype(int) - 1)})
     table = Table(["steps before end", "gradient norm"], [[str(d), f"{means[d]:.3e}"] for d in shown])
-    text = Text(f"Loss of {len(rows)} test rows back-propagated to the encoder's inputs (eval mode, "
-                "no dropout). A curve that drops by orders of magnitude means distant steps barely "
-                "move the loss: vanishing gradients.")
+    text = Text(f"Loss of {min(len(ctx.rows), MAX_ROWS)} test rows back-propagated to the encoder's "
+                "inputs (eval mode, no dropout). A curve that drops by orders of magnitude means "
+                "distant steps barely move the loss: vanishing gradients.")
     return Section("Gradient by distance", [text, Figure("gradient_by_distance", figure_png(fig),
                                                          "gradient norm by distance"), table],
                    key="gradient_by_distance", data={str(d): float(means[d]) for d in reached})
+
+
+def compare_gradients_section(groups: list[tuple[str, list[EvalContext]]]) -> Section | None:
+    """Each group's gradient-by-distance curve (mean over its runs) on one log axis: where a plain
+    RNN's curve falls and an LSTM's stays, the gradient vanishes for the RNN only."""
+    curves = {label: [c for c in map(gradient_curve, contexts) if c is not None]
+              for label, contexts in groups}
+    curves = {label: c for label, c in curves.items() if c}
+    if not curves:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    data = {}
+    for label, runs in curves.items():
+        steps = max(len(c) for c in runs)
+        padded = np.stack([np.pad(c, (0, steps - len(c)), constant_values=np.nan) for c in runs])
+        with warnings.catch_warnings():  # distances no run reaches stay NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(padded, axis=0)
+        reached = np.flatnonzero(~np.isnan(mean))
+        ax.semilogy(reached, mean[reached], marker="o", markersize=3, label=label)
+        data[label] = {str(d): float(mean[d]) for d in reached}
+    ax.set_xlabel("steps before the last input step")
+    ax.set_ylabel("mean |d loss / d input|")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return Section("Gradient by distance", [
+        Text("Test loss back-propagated to each encoder input step (64 longest test rows, mean over "
+             "each group's runs)."),
+        Figure("gradient_by_distance", figure_png(fig), "gradient norm by distance, per group")],
+        key="gradient_by_distance", data=data)
