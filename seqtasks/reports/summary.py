@@ -54,7 +54,7 @@ def mean_spread(key: str, values: list[float]) -> str:
     scale = 100.0 if key.endswith(("acc", "f1_macro")) else 1.0
     mean = statistics.fmean(values) * scale
     spread = statistics.stdev(values) * scale if len(values) > 1 else 0.0
-    digits = 1 if scale == 100.0 or abs(mean) >= 10 else 4
+    digits = 1 if scale == 100.0 or abs(mean) >= 10 or key == "train_seconds" else 4
     if scale == 1.0 and all(float(v).is_integer() for v in values):
         digits = 0  # counts, e.g. params
     return f"{mean:.{digits}f} ± {spread:.{digits}f}"
