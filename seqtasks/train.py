@@ -71,7 +71,8 @@ def train(cfg: DictConfig, command: str | None = None) -> dict[str, float]:
     data = instantiate(cfg.data)
     data.prepare_data()
     data.setup("fit")  # before the model: sizes (vocab, classes) flow from the data
-    data.save_artifacts(run_dir)
+    if hasattr(data, "save_artifacts"):  # tokenizer, labels, scaling: whatever the data has
+        data.save_artifacts(run_dir)
     model = instantiate(cfg.task, encoder=instantiate(cfg.encoder), _convert_="all",
                         **data.model_kwargs())
     params = sum(p.numel() for p in model.parameters())

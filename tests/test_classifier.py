@@ -61,3 +61,21 @@ def test_label_names_are_hyperparameters():
 def test_bad_classifier_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_classifier(**kwargs)
+
+
+def test_lsa_embedding_init_copies_the_datamodules_vectors_for_seen_words():
+    from types import SimpleNamespace
+
+    model = make_classifier(embedding_init="lsa")
+    vectors = torch.zeros(20, 6)
+    vectors[2:5] = torch.arange(18.0).reshape(3, 6)  # words 2-4 seen; the rest keep their init
+    before = model.input.weight.detach().clone()
+    model._trainer = SimpleNamespace(datamodule=SimpleNamespace(lsa_embeddings=lambda dim: vectors))
+    model.setup("fit")
+    torch.testing.assert_close(model.input.weight[2:5], vectors[2:5])
+    torch.testing.assert_close(model.input.weight[5:], before[5:])
+
+
+def test_unknown_embedding_init_is_refused():
+    with pytest.raises(ValueError, match=r"task.embedding_init='glove' is not one of \['random', 'lsa'\]"):
+        make_classifier(embedding_init="glove")

@@ -271,3 +271,13 @@ def test_runs_on_gpu_with_lengths_on_either_device(impl):
         outputs, summary = encoder(x.cuda(), device_lengths)
         torch.testing.assert_close(outputs.cpu(), cpu_outputs, atol=1e-8, rtol=0)
         torch.testing.assert_close(summary.cpu(), cpu_summary, atol=1e-8, rtol=0)
+
+
+@pytest.mark.parametrize("impl", ["fused", "explicit"])
+def test_lstm_forget_bias_shifts_only_the_forget_quarter_of_the_input_bias(impl):
+    torch.manual_seed(0)
+    plain = LSTMEncoder(3, 4, impl=impl)
+    torch.manual_seed(0)
+    opened = LSTMEncoder(3, 4, impl=impl, forget_bias=1.0)
+    delta = opened.rnn.bias_ih_l0.detach() - plain.rnn.bias_ih_l0.detach()
+    torch.testing.assert_close(delta, torch.tensor([0.0] * 4 + [1.0] * 4 + [0.0] * 8))

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import datasets
 import pytorch_lightning as pl
+import torch
 from tokenizers import Tokenizer
 from torch.utils.data import DataLoader
 
 from seqtasks.data.batching import LengthBucketedBatchSampler, pad_token_batch
+from seqtasks.data.embeddings import lsa_word_vectors
 from seqtasks.data.sources import open_text_source
 from seqtasks.data.tokenization import train_tokenizer
 
@@ -186,6 +188,10 @@ class TextDataModule(pl.LightningDataModule):
         """The sizes a model takes from the data, so they are never typed twice."""
         return dict(vocab_size=self.vocab_size, num_classes=self.num_classes,
                     label_names=list(self.label_names))
+
+    def lsa_embeddings(self, dim: int) -> torch.Tensor:
+        """(vocab_size, dim) word vectors from the training split (see `lsa_word_vectors`)."""
+        return lsa_word_vectors(self.splits["train"]["input_ids"], self.vocab_size, dim)
 
     def state_dict(self) -> dict:
         """Saved inside every checkpoint: what prediction needs to turn text into ids and back."""

@@ -225,6 +225,18 @@ class LSTMEncoder(_RecurrentEncoder):
     explicit_class = ExplicitLSTM
     has_gates = True
 
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
+                 dropout: float = 0.0, impl: str = "fused", forget_bias: float = 0.0) -> None:
+        """`forget_bias` is added to the forget gate's bias at initialization (torch.nn's init is
+        0): 1.0 (Gers et al. 2000; Jozefowicz et al. 2015) keeps the long-term memory open at the
+        start, so gradients reach far-back steps before training has learned to keep them."""
+        super().__init__(input_size, hidden_size, num_layers, bidirectional, dropout, impl)
+        self.forget_bias = float(forget_bias)
+        with torch.no_grad():
+            for name, p in self.rnn.named_parameters():
+                if name.startswith("bias_ih"):  # gate order i, f, g, o: the second quarter is f
+                    p[hidden_size:2 * hidden_size] += self.forget_bias
+
 
 class GRUEncoder(_RecurrentEncoder):
     """GRU encoder (``nn.GRU`` or :class:`ExplicitGRU`)."""

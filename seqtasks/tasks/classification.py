@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytorch_lightning as pl
-import torch
 import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
+from seqtasks.tasks.optim import adamw_one_cycle
 from seqtasks.tasks.pooling import SequencePooling
+
+EMBEDDING_INITS = ("random", "lsa")
 
 
 class SequenceClassifier(pl.LightningModule):
@@ -25,7 +27,7 @@ class SequenceClassifier(pl.LightningModule):
                  vocab_size: int | None = None, num_features: int | None = None,
                  embedding_dim: int = 128, input_dropout: float = 0.1, pooling: str = "max",
                  dropout: float = 0.3, lr: float = 2e-3, weight_decay: float = 0.01,
-                 warmup_fraction: float = 0.1, pad_id: int = 0):
+                 warmup_fraction: float = 0.1, pad_id: int = 0, embedding_init: str = "random"):
         super().__init__()
         if (vocab_size is None) == (num_features is None):
             raise ValueError("give exactly one of vocab_size (tokens) or num_features (frames)")
@@ -35,6 +37,10 @@ class SequenceClassifier(pl.LightningModule):
         for name, p in (("input_dropout", input_dropout), ("dropout", dropout)):
             if not 0.0 <= p < 1.0:
                 raise ValueError(f"task.{name}={p} must be in [0, 1)")
+        if embedding_init not in EMBEDDING_INITS:
+            raise ValueError(f"task.embedding_init='{embedding_init}' is not one of {list(EMBEDDING_INITS)}")
+        if embedding_init == "lsa" and vocab_size is None:
+            raise ValueError("task.embedding_init=lsa needs token input (vocab_size), not feature frames")
         self.save_hyperparameters(ignore=["encoder"])
         self.input = (nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id) if vocab_size
                       else nn.Linear(num_features, embedding_dim))
@@ -45,6 +51,14 @@ class SequenceClassifier(pl.LightningModule):
         metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes, average="micro"),
                                     "f1_macro": MulticlassF1Score(num_classes, average="macro")})
         self.val_metrics, self.test_metrics = metrics.clone("val/"), metrics.clone("test/")
+
+    def setup(self, stage: str) -> None:
+        """embedding_init=lsa: start the embedding from word vectors of the training split (the
+        datamodule's `lsa_embeddings`); a checkpoint restored afterwards overrides them."""
+        if stage == "fit" and self.hparams.embedding_init == "lsa":
+            vectors = self.trainer.datamodule.lsa_embeddings(self.hparams.embedding_dim)
+            seen = vectors.norm(dim=1) > 0  # unseen words keep their random start
+            self.input.weight.data[seen] = vectors[seen].to(self.input.weight)
 
     def forward(self, x, lengths):
         """x: token ids [B, T] or frames [B, T, F]; lengths [B] -> logits [B, C]."""
@@ -76,13 +90,9 @@ class SequenceClassifier(pl.LightningModule):
         return self(x, lengths).softmax(-1)
 
     def configure_optimizers(self):
-        """AdamW with a one-cycle schedule (linear warm-up, cosine decay), stepped per batch.
-        Biases, norms and embeddings get no weight decay."""
+        """AdamW, one-cycle schedule. Biases, norms and embeddings get no weight decay."""
         decay = [p for n, p in self.named_parameters() if p.ndim >= 2 and not n.startswith("input.")]
         rest = [p for n, p in self.named_parameters() if p.ndim < 2 or n.startswith("input.")]
-        opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.hparams.weight_decay},
-                                 {"params": rest, "weight_decay": 0.0}], lr=self.hparams.lr)
-        sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=self.hparams.lr, total_steps=self.trainer.estimated_stepping_batches,
-            pct_start=self.hparams.warmup_fraction, anneal_strategy="cos")
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        groups = [{"params": decay, "weight_decay": self.hparams.weight_decay},
+                  {"params": rest, "weight_decay": 0.0}]
+        return adamw_one_cycle(self, groups, self.hparams.lr, self.hparams.warmup_fraction)

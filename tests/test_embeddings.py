@@ -1,0 +1,25 @@
+"""LSA word vectors: words of the same documents end up close, and the classifier can start from them."""
+
+import pytest
+import torch
+
+from seqtasks.data.embeddings import lsa_word_vectors
+
+
+def test_words_sharing_documents_get_similar_vectors():
+    # words 2,3 always together (sport), 4,5 together (tech), 6 everywhere
+    docs = [[2, 3, 6], [3, 2, 2, 6], [2, 3], [4, 5, 6], [5, 4], [4, 5, 5, 6]]
+    torch.manual_seed(0)
+    vectors = lsa_word_vectors(docs, vocab_size=7, dim=2)  # two topics
+    cos = torch.nn.functional.cosine_similarity
+    assert cos(vectors[2], vectors[3], dim=0) > 0.9
+    assert cos(vectors[4], vectors[5], dim=0) > 0.9
+    assert cos(vectors[2], vectors[4], dim=0) < 0.5
+
+
+def test_rows_have_the_norm_of_a_default_embedding_and_unseen_rows_are_zero():
+    vectors = lsa_word_vectors([[2, 3, 4], [3, 4, 5]], vocab_size=7, dim=8)
+    assert vectors.shape == (7, 8)
+    assert vectors[2:6].norm(dim=1).tolist() == pytest.approx([8**0.5] * 4, rel=1e-4)
+    for unseen in (0, 1, 6):  # padding, and words in no document
+        assert torch.equal(vectors[unseen], torch.zeros(8))
