@@ -41,7 +41,7 @@ def predict(ckpt, inputs: list[str], batch_size: int | None = None,
             output = model.predict_step(move_data_to_device(batch, device), i)
             outputs.append(move_data_to_device(output, "cpu"))
             batches.append(batch)
-    return report.records(report.collect(outputs, batches), items, model)
+    return report.records(report.collect(outputs, batches, model), items, model)
 
 
 def write_records(records: list[dict], out=None) -> None:

@@ -14,7 +14,7 @@ from seqtasks.reports.document import Figure, Section, write_report
 from seqtasks.reports.gradients import gradient_by_distance
 from seqtasks.reports.registry import EvalContext
 from seqtasks.reports.tasks import regression
-from seqtasks.tasks import SequenceClassifier
+from seqtasks.tasks import SequenceClassifier, SequenceRegressor
 
 N, L, H, C = 10, 6, 4, 2
 
@@ -62,7 +62,7 @@ def test_memory_baseline_ratio_is_zero_for_a_perfect_model_and_one_for_the_mean(
 def test_regression_outputs_of_any_rank_become_steps_and_channels():
     assert regression.as_steps(np.zeros(3)).shape == (3, 1, 1)
     assert regression.as_steps(np.zeros((3, 5))).shape == (3, 5, 1)
-    assert task_report_for(type("MemoryTask", (), {})) is regression.MEMORY
+    assert task_report_for(SequenceRegressor) is regression.SEQUENCE_REGRESSION
 
 
 @pytest.mark.parametrize("encoder", [RNNEncoder, LSTMEncoder])

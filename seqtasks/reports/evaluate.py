@@ -13,11 +13,11 @@ from seqtasks.reports.registry import collect_test, task_report_for
 from seqtasks.reports.runs import load_run
 from seqtasks.reports.sections import (
     config_section,
-    data_label,
     header_section,
     learning_curves_section,
     test_metrics_section,
 )
+from seqtasks.reports.summary import data_label
 
 
 def report_dir(run_dir: Path | None, ckpt: Path, data: dict, out) -> Path:
@@ -51,7 +51,8 @@ def evaluate(run=None, ckpt=None, data: dict | None = None, out=None, resamples:
     sections = [header_section(loaded, len(ctx.rows)), learning_curves_section(loaded),
                 test_metrics_section(ctx, report, resamples)]
     sections += [build(ctx) for build in report.sections]
-    sections += [s for s in (gate_section(ctx), gradient_section(ctx)) if s is not None]
+    sections += [gate_section(ctx), gradient_section(ctx)]
+    sections = [s for s in sections if s is not None]  # a section may not apply to this run
     sections.append(config_section(loaded))
     out_dir = report_dir(loaded.run_dir, loaded.ckpt_path, loaded.data_overrides, out)
     data_config = {**loaded.config["data"], **loaded.data_overrides}

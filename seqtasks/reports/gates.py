@@ -9,7 +9,7 @@ from lightning_fabric.utilities.apply_func import move_data_to_device
 
 from seqtasks.encoders import LSTMEncoder
 from seqtasks.reports.document import Figure, Section, Table, Text, figure_png, plt
-from seqtasks.reports.registry import EvalContext
+from seqtasks.reports.registry import EvalContext, recurrent_encoder
 
 GATES = {  # name -> (what it does, colour range)
     "learn": ("candidate g = tanh(...): what could be learned", (-1.0, 1.0)),
@@ -29,14 +29,15 @@ def explicit_twin(encoder: LSTMEncoder) -> LSTMEncoder:
 
 
 def encoder_inputs(model: torch.nn.Module, batch) -> tuple[torch.Tensor, torch.Tensor]:
-    """The (x [B, T, F], lengths [B]) the model feeds its encoder for `batch`, caught by a hook
-    during a normal forward pass, so any task with a `.encoder` works unchanged."""
+    """The (x [B', T, F], lengths [B']) the model feeds its encoder for `batch`, caught by a hook
+    during a normal forward pass, so any task with a recurrent encoder works unchanged (B' is a
+    multiple of B when the task runs several sequences per example, e.g. one per channel)."""
     caught = {}
 
     def catch(module, args):
         caught["x"], caught["lengths"] = args[0].detach(), args[1]
 
-    handle = model.encoder.register_forward_pre_hook(catch)
+    handle = recurrent_encoder(model).register_forward_pre_hook(catch)
     try:
         with torch.no_grad():
             model.predict_step(move_data_to_device(batch, model.device), 0)
@@ -71,26 +72,31 @@ def _example_figure(gates: dict, row: int, steps: int, labels: list[str] | None,
 def gate_section(ctx: EvalContext, examples: int = 3) -> Section | None:
     """Heatmaps (hidden unit x time) of each gate for a few test rows; None for non-LSTM encoders."""
     model, datamodule = ctx.run.model, ctx.run.datamodule
-    if not isinstance(getattr(model, "encoder", None), LSTMEncoder) or ctx.loader is None:
+    encoder = recurrent_encoder(model)
+    if not isinstance(encoder, LSTMEncoder) or ctx.loader is None:
         return None
     positions = pick_rows(ctx, examples)
     rows = [ctx.rows[p] for p in positions]
     x, lengths = encoder_inputs(model, ctx.batch(rows))
-    twin = explicit_twin(model.encoder).to(x.device)
+    per_row = x.shape[0] // len(rows)  # sequences per example: keep each example's first
+    x, lengths = x[::per_row], lengths[::per_row]
+    twin = explicit_twin(encoder).to(x.device)
     with torch.no_grad():
         outputs, _, gates = twin(x, lengths, return_gates=True)  # gates: name -> (B, T, H)
-        fused_outputs, _ = model.encoder(x, lengths)
+        fused_outputs, _ = encoder(x, lengths)
     gap = float((outputs - fused_outputs).abs().max())
     gates = {name: g.cpu() for name, g in gates.items()}
     texts = datamodule.describe(ctx.split, rows) if hasattr(datamodule, "describe") else [""] * len(rows)
     blocks = [Text("Gate activations of the top layer's forward direction, from the trained weights "
                    f"loaded into the explicit LSTM (largest output difference to the trained encoder: "
-                   f"{gap:.1e}). Rows are hidden units, columns time steps.")]
+                   f"{gap:.1e}). Rows are hidden units, columns time steps."
+                   + (f" The model runs {per_row} sequences per example (e.g. one per channel); the "
+                      "first is shown." if per_row > 1 else ""))]
     summary = []
     for k, (row, text) in enumerate(zip(rows, texts, strict=True)):
         steps = int(lengths[k])
         labels = datamodule.step_labels(ctx.split, row) if hasattr(datamodule, "step_labels") else None
-        title = f"test row {row}: {text[:90]}" + ("..." if len(text) > 90 else "")
+        title = f"test row {row}" + (f": {text[:90]}" + ("..." if len(text) > 90 else "") if text else "")
         blocks.append(Figure(f"gates_row{row}", _example_figure(gates, k, steps, labels, title), title))
         summary.append([str(row), str(steps)] + [f"{float(gates[g][k, :steps].mean()):.3f}" for g in GATES])
     blocks.append(Table(["test row", "steps"] + [f"mean {g}" for g in GATES], summary,

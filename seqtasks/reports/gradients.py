@@ -1,6 +1,6 @@
 """Gradient norm against distance: how strongly the loss still reaches an input step k steps
 before a row's last step. A plain RNN's gradient fades with distance (vanishing gradients); an
-LSTM's forget gate keeps it alive. Works for any task whose module has an `.encoder`."""
+LSTM's forget gate keeps it alive. Works for any task whose module holds a recurrent encoder."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from seqtasks.reports.document import Figure, Section, Table, Text, figure_png, plt
-from seqtasks.reports.registry import EvalContext
+from seqtasks.reports.registry import EvalContext, recurrent_encoder
 
 MAX_ROWS = 64
 
@@ -25,7 +25,7 @@ def gradient_by_distance(model: torch.nn.Module, batch) -> np.ndarray:
         caught["lengths"] = args[1]
         return (caught["x"], *args[1:])
 
-    handle = model.encoder.register_forward_pre_hook(make_leaf)
+    handle = recurrent_encoder(model).register_forward_pre_hook(make_leaf)
     trainer, model.trainer = getattr(model, "_trainer", None), None  # a finished predict Trainer
     try:  # refuses self.log; without one, Lightning only warns
         with warnings.catch_warnings():
@@ -53,7 +53,7 @@ def gradient_curve(ctx: EvalContext) -> np.ndarray | None:
     """gradient_by_distance over the loader's last 64 test rows (the longest when it buckets by
     length); None when the task has no encoder."""
     model = ctx.run.model
-    if getattr(model, "encoder", None) is None or ctx.loader is None:
+    if recurrent_encoder(model) is None or ctx.loader is None:
         return None
     return gradient_by_distance(model.cpu().eval(), ctx.batch(ctx.rows[-MAX_ROWS:]))
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytorch_lightning as pl
+import torch
 from lightning_fabric.utilities.apply_func import move_data_to_device
 from pytorch_lightning.callbacks import Callback
 from torch.utils.data import DataLoader
@@ -46,15 +47,16 @@ class EvalContext:
 class TaskReport:
     """What one task adds to evaluation, comparison and prediction.
 
-    collect: (predict_step outputs per batch, the batches) -> Outputs.
+    collect: (predict_step outputs per batch, the batches, the model) -> Outputs.
     metrics: Outputs -> {name: fn(row indices [n]) -> float}, e.g. {"acc": ...}; the core reports
         them as `test/<name>` with bootstrap confidence intervals.
-    sections: EvalContext -> Section, after the core's header, learning curves and test metrics.
+    sections: EvalContext -> Section (or None where it does not apply), after the core's header,
+        learning curves and test metrics.
     compare_sections: [(group label, [EvalContext per run])] -> Section, for compare.
     records: (Outputs, inputs, model) -> one JSON-able dict per input, for predict.
     """
 
-    collect: Callable[[list, list], Outputs]
+    collect: Callable[[list, list, pl.LightningModule], Outputs]
     metrics: Callable[[Outputs], dict[str, Callable[[np.ndarray], float]]]
     sections: Sequence[Callable[[EvalContext], Section]] = ()
     compare_sections: Sequence[Callable[[list[tuple[str, list[EvalContext]]]], Section]] = ()
@@ -108,6 +110,15 @@ def predict_batches(model: pl.LightningModule, loader: DataLoader) -> tuple[list
     return [move_data_to_device(o, "cpu") for o in outputs], keep.batches
 
 
+def recurrent_encoder(model: torch.nn.Module) -> torch.nn.Module | None:
+    """The model's recurrent encoder: its `.encoder`, or the first encoder module inside it (the
+    forecaster keeps one in `.net`); None for models without one (DLinear, repeat-last)."""
+    from seqtasks.encoders.recurrent import _RecurrentEncoder
+
+    found = getattr(model, "encoder", None)
+    return found or next((m for m in model.modules() if isinstance(m, _RecurrentEncoder)), None)
+
+
 def loader_rows(loader: DataLoader) -> list[int]:
     """The dataset index of each row a (non-shuffled) loader yields, in order."""
     return [int(i) for batch in loader.batch_sampler for i in batch]
@@ -117,7 +128,7 @@ def collect_test(run: LoadedRun, report: TaskReport) -> EvalContext:
     """The task's outputs on the whole test split, in the order of the test loader."""
     loader = run.datamodule.test_dataloader()
     outputs, batches = predict_batches(run.model, loader)
-    return EvalContext(run=run, outputs=report.collect(outputs, batches), rows=loader_rows(loader),
+    return EvalContext(run=run, outputs=report.collect(outputs, batches, run.model), rows=loader_rows(loader),
                        loader=loader)
 
 

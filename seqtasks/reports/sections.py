@@ -18,24 +18,22 @@ def fmt(value: float) -> str:
     return f"{value:.4f}"
 
 
-def data_label(config: dict) -> str:
-    """A short name of the data a config reads: the builtin, the folder, the hub id or files."""
-    data = config.get("data", {})
-    if data.get("builtin"):
-        return str(data["builtin"])
-    if data.get("hub_id"):
-        return str(data["hub_id"])
-    if data.get("root"):
-        return str(data["root"]).rstrip("/").rsplit("/", 1)[-1]
-    return "files" if data.get("files") else "?"
-
-
 def encoder_label(config: dict) -> str:
     enc = config.get("encoder", {})
     kind = str(enc.get("_target_", "?")).rsplit(".", 1)[-1].removesuffix("Encoder")
     parts = [kind, f"hidden {enc.get('hidden_size')}", f"{enc.get('num_layers', 1)} layer(s)",
              "bidirectional" if enc.get("bidirectional") else "one direction", f"impl {enc.get('impl')}"]
     return ", ".join(parts)
+
+
+def data_source(data: dict) -> str:
+    """Where the data comes from (builtin, root, hub_id, files, path), or, for generated data, the
+    settings that make it."""
+    keys = [k for k in ("builtin", "root", "hub_id", "files", "path") if data.get(k)] or [
+        k for k, v in data.items() if k not in ("_target_", "batch_size", "num_workers")
+        and not isinstance(v, dict | list)]
+    kind = str(data.get("_target_", "")).rsplit(".", 1)[-1]
+    return f"{kind}: " + ", ".join(f"{k}={data[k]}" for k in keys)
 
 
 def _hardware_label(hw: dict) -> str:
@@ -46,7 +44,7 @@ def _hardware_label(hw: dict) -> str:
 def header_section(run: LoadedRun, n_test: int) -> Section:
     """Task, data, encoder, size, time, hardware, command and versions."""
     metrics, info, data = run.metrics, run.info, run.config.get("data", {})
-    source = ", ".join(f"{k}={data[k]}" for k in ("builtin", "root", "hub_id", "files") if data.get(k))
+    source = data_source(data)
     overrides = ", ".join(f"{k}={v}" for k, v in run.data_overrides.items())
     params = metrics.get("params") or sum(p.numel() for p in run.model.parameters())
     rows = [["run directory", str(run.run_dir or "-")],
@@ -115,6 +113,7 @@ def test_metrics_section(ctx: EvalContext, report: TaskReport, resamples: int = 
         trained = ctx.run.metrics.get(key) if compare_to_run else None
         rows.append([key, fmt(value), fmt(low), fmt(high), fmt(trained) if trained is not None else "-"])
     note = (f"{n} test examples; 95 % percentile bootstrap over {resamples} resamples of the test "
-            "rows (seed 0). The last column is what training wrote to metrics.json.")
+            "rows (seed 0), which takes rows as independent: for overlapping forecast windows the "
+            "interval is too narrow. The last column is what training wrote to metrics.json.")
     return Section("Test metrics", [Table(["metric", "value", "95% CI low", "95% CI high", "metrics.json"],
                                           rows), Text(note)], data=data)

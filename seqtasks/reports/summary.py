@@ -18,13 +18,26 @@ def load_runs(run_dirs) -> list[dict]:
         if not (run_dir / "config.yaml").is_file():
             raise FileNotFoundError(f"{run_dir} has no config.yaml (not a run directory)")
         cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
-        data = cfg["data"].get("builtin") or Path(str(cfg["data"].get("root"))).name
+        data = data_label(cfg)
         encoder = cfg["encoder"]["_target_"].rsplit(".", 1)[-1].removesuffix("Encoder")
         runs.append({"data": data, "encoder": encoder, "seed": cfg["seed"], "run_dir": run_dir,
                      "task": cfg.get("task", {}).get("_target_", "?").rsplit(".", 1)[-1],
                      "setup": _setup_key(cfg), "config": cfg,
                      "metrics": json.loads((run_dir / "metrics.json").read_text())})
     return runs
+
+
+def data_label(config: dict) -> str:
+    """A short name of the data a config reads: the builtin, the hub id, the folder or file name,
+    else the datamodule's name (e.g. Adding for generated data)."""
+    data = config.get("data", {})
+    for key in ("builtin", "hub_id", "root", "path"):
+        if data.get(key):
+            name = str(data[key]).rstrip("/")
+            return name if key == "hub_id" else name.rsplit("/", 1)[-1]
+    if data.get("files"):
+        return "files"
+    return str(data.get("_target_", "?")).rsplit(".", 1)[-1].removesuffix("DataModule")
 
 
 def _setup_key(cfg: dict) -> str:

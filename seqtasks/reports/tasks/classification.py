@@ -24,7 +24,7 @@ MISTAKES_SHOWN = 10
 SNIPPET_CHARS = 160
 
 
-def collect(outputs: list, batches: list) -> Outputs:
+def collect(outputs: list, batches: list, model=None) -> Outputs:
     """predict_step gives probabilities [B, C]; the batch's last item is the class id [B]."""
     return {"probs": torch.cat(outputs).float().numpy(),  # -> (N, C)
             "target": torch.cat([b[-1] for b in batches]).numpy()}  # -> (N,)
