@@ -4,8 +4,8 @@ from hydra.utils import instantiate
 from seqtasks.config import group_options, load_config
 
 
-def test_bbc_news_recipe_shortens_the_schedule_and_overrides_win():
-    assert load_config([]).trainer.max_epochs == 6
+def test_bbc_news_recipe_sets_its_schedule_and_overrides_win():
+    assert load_config([]).trainer.max_epochs == 8
     assert load_config(["data=trec", "data.root=x"]).trainer.max_epochs == 10
     assert load_config(["trainer.max_epochs=3"]).trainer.max_epochs == 3
 
@@ -23,12 +23,35 @@ def test_every_trainer_config_composes_with_clipping(trainer):
     assert cfg.trainer.gradient_clip_val == 1.0
 
 
-def test_data_presets_mirror_the_datamodule_constructor():
+@pytest.mark.parametrize("data", group_options("data"))
+def test_data_presets_mirror_their_datamodule_constructor(data):
     import inspect
 
     from hydra.utils import get_class
 
-    for data in group_options("data"):
-        cfg = load_config([f"data={data}"]).data
-        params = set(inspect.signature(get_class(cfg._target_)).parameters)
-        assert set(cfg) - {"_target_"} == params, data
+    cfg = load_config([f"data={data}"]).data
+    params = set(inspect.signature(get_class(cfg._target_)).parameters)
+    assert set(cfg) - {"_target_"} == params
+
+
+@pytest.mark.parametrize("task", group_options("task"))
+def test_task_presets_name_only_constructor_arguments(task):
+    import inspect
+
+    from hydra.utils import get_class
+
+    cfg = load_config([f"task={task}"]).task
+    params = set(inspect.signature(get_class(cfg._target_)).parameters)
+    assert set(cfg) - {"_target_"} <= params  # the rest (sizes, encoder) come from data and encoder
+
+
+@pytest.mark.parametrize("task, data", [("text", "bbc_news"), ("forecast", "co2"), ("memory", "adding")])
+def test_each_task_brings_its_offline_default_data_and_data_overrides_win(task, data):
+
+    assert load_config([f"task={task}"]).data == load_config([f"task={task}", f"data={data}"]).data
+    assert load_config(["task=forecast", "data=etth1", "data.path=x.csv"]).data.split == "ett_hourly"
+
+
+def test_memory_recipe_makes_every_encoder_one_directional():
+    for encoder in ("rnn", "lstm"):
+        assert load_config(["task=memory", f"encoder={encoder}"]).encoder.bidirectional is False

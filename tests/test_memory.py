@@ -76,3 +76,17 @@ def test_memory_task_run_writes_gradient_norms_per_epoch(tmp_path):
     assert {r["epoch"] for r in rows} == {"0", "1", "2"}  # at start, after epoch 1, after training
     assert len(rows) == 3 * 12 and all(float(r["grad_norm"]) > 0 for r in rows)
     assert (tmp_path / "gradient_norms.png").stat().st_size > 1000
+
+
+def test_memory_runs_plot_side_by_side(tmp_path):
+    from seqtasks.reports.memory import plot_memory_runs
+
+    runs = []
+    for encoder in ("rnn", "lstm"):
+        cfg = load_config(["task=memory", f"encoder={encoder}", "trainer=cpu", "trainer.max_epochs=1",
+                           "data.seq_len=10", "data.num_train=128", "data.num_val=32", "data.num_test=32",
+                           "encoder.hidden_size=4", f"output_dir={tmp_path / encoder}"])
+        train(cfg)
+        runs.append(tmp_path / encoder)
+    out = plot_memory_runs(runs, tmp_path / "both.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000

@@ -20,6 +20,7 @@ from seqtasks.tasks.optim import adamw_one_cycle
 
 FORECAST_MODELS = ("recurrent", "linear", "repeat_last")
 INSTANCE_NORMS = ("revin", "last", "none")
+LOSSES = {"mse": F.mse_loss, "mae": F.l1_loss}
 
 
 class InstanceNorm(nn.Module):
@@ -140,10 +141,13 @@ class Forecaster(pl.LightningModule):
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         warmup_fraction: float = 0.1,
+        loss: str = "mse",
     ):
         super().__init__()
         if model not in FORECAST_MODELS:
             raise ValueError(f"task.model='{model}' is not one of {list(FORECAST_MODELS)}")
+        if loss not in LOSSES:
+            raise ValueError(f"task.loss='{loss}' is not one of {list(LOSSES)}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"task.dropout={dropout} must be in [0, 1)")
         self.save_hyperparameters(ignore=["encoder"])
@@ -184,14 +188,14 @@ class Forecaster(pl.LightningModule):
 
     def training_step(self, batch, batch_idx):
         x, y = batch
-        loss = F.mse_loss(self(x), y)
+        loss = LOSSES[self.hparams.loss](self(x), y)
         self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(y))
         return loss if loss.requires_grad else None  # repeat_last has nothing to learn
 
     def _eval_step(self, batch, stage: str, metrics: MetricCollection):
         x, y = batch
         pred = self(x)
-        self.log(f"{stage}/loss", F.mse_loss(pred, y), batch_size=len(y))
+        self.log(f"{stage}/loss", LOSSES[self.hparams.loss](pred, y), batch_size=len(y))
         metrics.update(pred.flatten(), y.flatten())
         self.log_dict(metrics, on_step=False, on_epoch=True)
         return pred
