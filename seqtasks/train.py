@@ -1,12 +1,12 @@
 """`train(cfg) -> metrics`: data, model and Trainer from the config, fit, test with the best
-checkpoint, and write the run directory (config.yaml, checkpoints/, metrics.csv, metrics.json)."""
+checkpoint, and write the run directory (config.yaml, run_info.json, checkpoints/, metrics.csv,
+metrics.json)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -17,7 +17,9 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint
-from pytorch_lightning.loggers import CSVLogger
+from pytorch_lightning.loggers import CSVLogger, Logger
+
+from seqtasks.environment import progress_bar_wanted, run_info
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +42,30 @@ class ConfigInCheckpoint(Callback):
         checkpoint["seqtasks_config"] = self.config
 
 
-def train(cfg: DictConfig) -> dict[str, float]:
-    """Trains one run and returns its final metrics (also written to metrics.json)."""
+def build_loggers(cfg: DictConfig, run_dir: Path) -> list[Logger]:
+    """The Lightning loggers chosen by `logger=[csv,tensorboard,mlflow]`; the CSV logger is always
+    there and first, because reports read metrics.csv."""
+    loggers = []
+    for name, conf in (cfg.get("logger") or {}).items():
+        if name == "mlflow" and str(conf.get("tracking_uri", "")).startswith("file:"):
+            os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3: local store opt-in
+        loggers.append(instantiate(conf))
+    csv = [lg for lg in loggers if isinstance(lg, CSVLogger)] or [CSVLogger(run_dir, name="", version="")]
+    return csv[:1] + [lg for lg in loggers if not isinstance(lg, CSVLogger)]
+
+
+def train(cfg: DictConfig, command: str | None = None) -> dict[str, float]:
+    """Trains one run and returns its final metrics (also written to metrics.json). `command`
+    (default: this process's command line) lands in run_info.json with versions and hardware."""
     run_dir = Path(cfg.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     resolved = OmegaConf.to_container(cfg, resolve=True)
     write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(resolved))
+    write_atomic(run_dir / "run_info.json", json.dumps(run_info(command), indent=2) + "\n")
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     # the run directory already holds config.yaml; CSVLogger would only replace metrics.csv
     warnings.filterwarnings("ignore", message="Experiment logs directory .* exists and is not empty")
-    if not sys.stderr.isatty():
+    if not progress_bar_wanted():
         datasets.disable_progress_bars()
 
     data = instantiate(cfg.data)
@@ -66,10 +82,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
                                  monitor=model.monitor, mode=model.monitor_mode, save_last=True,
                                  auto_insert_metric_name=False, enable_version_counter=False)
     trainer = instantiate(cfg.trainer, default_root_dir=run_dir,
-                          logger=CSVLogger(run_dir, name="", version=""),
+                          logger=build_loggers(cfg, run_dir),
                           callbacks=[checkpoint, ConfigInCheckpoint(resolved)],
-                          enable_progress_bar=cfg.trainer.get("enable_progress_bar", True)
-                          and sys.stderr.isatty())
+                          enable_progress_bar=progress_bar_wanted(
+                              cfg.trainer.get("enable_progress_bar", True)))
     start = time.perf_counter()
     trainer.fit(model, datamodule=data)
     train_seconds = time.perf_counter() - start

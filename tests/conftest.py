@@ -56,3 +56,50 @@ def text_root(tmp_path) -> Path:
     write_csv(root / "train.csv", make_rows(150, seed=1))
     write_csv(root / "test.csv", make_rows(30, seed=2))
     return root
+
+
+def tiny_config(root: Path, run_dir: Path, *overrides: str):
+    """The real Hydra config shrunk to seconds: toy CSVs, 1 epoch, 8 hidden units."""
+    from seqtasks.config import load_config
+
+    return load_config([
+        "data=files", f"data.root={root}", "trainer=cpu", "trainer.max_epochs=1", "data.batch_size=16",
+        "encoder.hidden_size=8", "task.embedding_dim=8", f"output_dir={run_dir}",
+        f"data.cache_dir={run_dir}_cache",  # session-scoped runs do not see the autouse cache fixture
+        *overrides])
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """One finished LSTM run (1 epoch on 60 + 24 toy rows), shared by the report tests."""
+    from seqtasks.train import train
+
+    root = tmp_path_factory.mktemp("tiny")
+    write_csv(root / "train.csv", make_rows(60, seed=1))
+    write_csv(root / "test.csv", make_rows(24, seed=2))
+    train(tiny_config(root, root / "run"), command="python scripts/train.py data=files (tiny)")
+    return root / "run"
+
+
+@pytest.fixture(scope="session")
+def tiny_report(tiny_run) -> Path:
+    """The evaluation report of `tiny_run` (report/report.html)."""
+    from seqtasks.reports import evaluate
+
+    return evaluate(run=tiny_run, resamples=200)
+
+
+def run_script(monkeypatch, script: str, *args: str) -> None:
+    """Runs scripts/<script> as `python scripts/<script> args...`, in this process (no start-up)."""
+    import runpy
+    import sys
+
+    monkeypatch.setattr(sys, "argv", [script, *args])
+    runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / script), run_name="__main__")
+
+
+def script_error(monkeypatch, script: str, *args: str) -> str:
+    """The message scripts/<script> exits with, given `args`."""
+    with pytest.raises(SystemExit) as info:
+        run_script(monkeypatch, script, *args)
+    return str(info.value.code)

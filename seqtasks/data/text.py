@@ -198,6 +198,59 @@ class TextDataModule(pl.LightningDataModule):
         return dict(label_names=list(self.label_names), tokenizer=self.tokenizer.to_str(),
                     max_length=self.max_length)
 
+    def load_state_dict(self, state: dict) -> None:
+        """Adopts a checkpoint's tokenizer, label names and max_length, so a trained model reads
+        this data (or raw texts) with its own vocabulary; loaded splits are re-encoded if needed."""
+        tokenizer = Tokenizer.from_str(state["tokenizer"])
+        old_names = getattr(self, "label_names", None)
+        unchanged = (self.splits is not None and tokenizer.to_str() == self.tokenizer.to_str()
+                     and list(state["label_names"]) == list(old_names))
+        self.tokenizer, self.max_length = tokenizer, state["max_length"]
+        self.label_names = list(state["label_names"])
+        if self.splits is not None and not unchanged:
+            self.splits = datasets.DatasetDict({split: self._reencode(ds, old_names)
+                                                for split, ds in self.splits.items()})
+
+    def _reencode(self, ds: datasets.Dataset, old_names: list[str]) -> datasets.Dataset:
+        labels = [old_names[i] for i in ds["label"]]
+        unseen = sorted(set(labels) - set(self.label_names))
+        if unseen:
+            raise ValueError(f"label(s) {unseen} of this data are unknown to the model; it knows "
+                             f"{self.label_names}")
+        to_id = {name: i for i, name in enumerate(self.label_names)}
+        fresh = datasets.Dataset.from_dict({"text": ds["text"], "label": [to_id[v] for v in labels]})
+        return fresh.map(partial(_encode, self.tokenizer), batched=True, keep_in_memory=True)
+
+    # ---- what reports and prediction ask of a datamodule ----------------------------------
+    def describe(self, split: str, indices: list[int]) -> list[str]:
+        """The input of each row as a person reads it: the text."""
+        return self.splits[split].select(indices)["text"]
+
+    def step_labels(self, split: str, index: int) -> list[str]:
+        """One label per time step of a row (its tokens), for plots over time."""
+        return [self.tokenizer.id_to_token(i) for i in self.splits[split][index]["input_ids"]]
+
+    def read_inputs(self, inputs: list[str]) -> list[str]:
+        """Texts to predict: each item is a literal text, or a path to a .txt file holding one
+        text per line (blank lines skipped)."""
+        texts = []
+        for item in inputs:
+            path = Path(str(item))
+            if path.suffix == ".txt" and path.is_file():
+                texts += [line for line in path.read_text().splitlines() if line.strip()]
+            elif path.suffix == ".txt":
+                raise FileNotFoundError(f"inputs: text file {path} does not exist")
+            else:
+                texts.append(str(item))
+        return texts
+
+    def predict_loader(self, texts: list[str]) -> DataLoader:
+        """Raw texts -> batches (ids [B, T], lengths [B], dummy labels [B]) in input order, encoded
+        with the (adopted) tokenizer."""
+        ids = _encode(self.tokenizer, {"text": texts})["input_ids"]
+        rows = [{"input_ids": row, "label": 0} for row in ids]
+        return DataLoader(rows, batch_size=self.batch_size, shuffle=False, collate_fn=pad_token_batch)
+
     def save_artifacts(self, run_dir: Path) -> None:
         self.tokenizer.save(str(Path(run_dir) / "tokenizer.json"))
         (Path(run_dir) / "labels.json").write_text(json.dumps(self.label_names, indent=1))

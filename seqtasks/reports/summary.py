@@ -15,42 +15,72 @@ def load_runs(run_dirs) -> list[dict]:
     for run_dir in map(Path, run_dirs):
         if not (run_dir / "metrics.json").is_file():
             raise FileNotFoundError(f"{run_dir} has no metrics.json (unfinished or not a run)")
+        if not (run_dir / "config.yaml").is_file():
+            raise FileNotFoundError(f"{run_dir} has no config.yaml (not a run directory)")
         cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
-        data = cfg["data"].get("builtin") or Path(str(cfg["data"].get("root"))).name
+        data = data_label(cfg)
         encoder = cfg["encoder"]["_target_"].rsplit(".", 1)[-1].removesuffix("Encoder")
-        runs.append({"data": data, "encoder": encoder, "seed": cfg["seed"],
-                     "setup": _setup_key(cfg),
+        runs.append({"data": data, "encoder": encoder, "seed": cfg["seed"], "run_dir": run_dir,
+                     "task": cfg.get("task", {}).get("_target_", "?").rsplit(".", 1)[-1],
+                     "setup": _setup_key(cfg), "config": cfg,
                      "metrics": json.loads((run_dir / "metrics.json").read_text())})
     return runs
 
 
+def data_label(config: dict) -> str:
+    """A short name of the data a config reads: the builtin, the hub id, the folder or file name,
+    else the datamodule's name (e.g. Adding for generated data)."""
+    data = config.get("data", {})
+    for key in ("builtin", "hub_id", "root", "path"):
+        if data.get(key):
+            name = str(data[key]).rstrip("/")
+            return name if key == "hub_id" else name.rsplit("/", 1)[-1]
+    if data.get("files"):
+        return "files"
+    return str(data.get("_target_", "?")).rsplit(".", 1)[-1].removesuffix("DataModule")
+
+
 def _setup_key(cfg: dict) -> str:
-    """The config without what varies between seeds of one setup (seed, output_dir)."""
-    rest = {k: v for k, v in cfg.items() if k not in ("seed", "output_dir")}
+    """The config without what varies between seeds of one setup (seed, output_dir) or does not
+    change results (logger)."""
+    rest = {k: v for k, v in cfg.items() if k not in ("seed", "output_dir", "logger")}
     rest["data"] = {k: v for k, v in cfg.get("data", {}).items() if k != "seed"}
     return json.dumps(rest, sort_keys=True, default=str)
+
+
+def group_runs(runs: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Runs that differ only in seed, as (label, runs) sorted by label; the label is
+    "data / encoder", and a further setup of the same pair gets "(setup 2)" and so on."""
+    groups: dict[tuple, list[dict]] = {}
+    for run in runs:
+        groups.setdefault((run["data"], run["encoder"], run["setup"]), []).append(run)
+    labelled, seen = [], {}
+    for (data, encoder, _), group in sorted(groups.items()):
+        seen[data, encoder] = seen.get((data, encoder), 0) + 1
+        tag = f" (setup {seen[data, encoder]})" if seen[data, encoder] > 1 else ""
+        labelled.append((f"{data} / {encoder}{tag}", sorted(group, key=lambda r: r["seed"])))
+    return labelled
+
+
+def mean_spread(key: str, values: list[float]) -> str:
+    """Mean ± sample standard deviation (0 for one run); accuracy-like metrics in percent."""
+    scale = 100.0 if key.endswith(("acc", "f1_macro")) else 1.0
+    mean = statistics.fmean(values) * scale
+    spread = statistics.stdev(values) * scale if len(values) > 1 else 0.0
+    digits = 1 if scale == 100.0 or abs(mean) >= 10 or key == "train_seconds" else 4
+    if scale == 1.0 and all(float(v).is_integer() for v in values):
+        digits = 0  # counts, e.g. params
+    return f"{mean:.{digits}f} ± {spread:.{digits}f}"
 
 
 def summary_table(runs: list[dict], keys=("test/acc", "test/f1_macro", "train_seconds")) -> str:
     """Markdown: one row per setup (runs that differ only in seed), each metric as
     mean ± standard deviation; setups with the same data and encoder get a numbered tag."""
-    groups: dict[tuple, list[dict]] = {}
-    for run in runs:
-        groups.setdefault((run["data"], run["encoder"], run["setup"]), []).append(run)
     lines = ["| data | encoder | seeds | " + " | ".join(keys) + " |",
              "|---|---|---|" + "---|" * len(keys)]
-    seen: dict[tuple, int] = {}
-    for (data, encoder, _), group in sorted(groups.items()):
-        seen[data, encoder] = seen.get((data, encoder), 0) + 1
-        if seen[data, encoder] > 1:  # another setup of the same pair: say it is a different one
-            encoder = f"{encoder} (setup {seen[data, encoder]})"
-        cells = []
-        for key in keys:
-            values = [r["metrics"][key] for r in group]
-            scale = 100.0 if key.endswith(("acc", "f1_macro")) else 1.0
-            mean = statistics.fmean(values) * scale
-            spread = statistics.stdev(values) * scale if len(values) > 1 else 0.0
-            cells.append(f"{mean:.1f} ± {spread:.1f}")
-        seeds = ",".join(str(r["seed"]) for r in sorted(group, key=lambda r: r["seed"]))
+    for label, group in group_runs(runs):
+        data, encoder = label.split(" / ", 1)
+        cells = [mean_spread(key, [r["metrics"][key] for r in group]) for key in keys]
+        seeds = ",".join(str(r["seed"]) for r in group)
         lines.append(f"| {data} | {encoder} | {seeds} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -134,6 +134,10 @@ class SequenceRegressor(pl.LightningModule):
     def test_step(self, batch, batch_idx):
         self._eval_step(batch, "test", self.test_metrics)
 
+    def predict_step(self, batch, batch_idx):
+        """-> predictions (B,), for reports and prediction (the batch may carry its targets)."""
+        return self._step((batch[0], None))[0]
+
     def configure_callbacks(self):
         return [InputGradientNorms()] if self.hparams.gradient_probe else []
 

@@ -1,0 +1,43 @@
+"""Experiment tracking through Lightning's loggers chosen by config; CSV is always written."""
+
+import pytest
+
+from seqtasks.config import check_choices, load_config
+from seqtasks.environment import progress_bar_wanted
+from seqtasks.train import build_loggers, train
+from tests.conftest import tiny_config
+
+
+def test_csv_is_the_default_and_always_first(tmp_path):
+    assert [type(lg).__name__ for lg in build_loggers(load_config([f"output_dir={tmp_path}"]), tmp_path)] \
+        == ["CSVLogger"]
+    cfg = load_config(["logger=[tensorboard]", f"output_dir={tmp_path}"])
+    assert [type(lg).__name__ for lg in build_loggers(cfg, tmp_path)] == ["CSVLogger", "TensorBoardLogger"]
+
+
+def test_logger_choices_are_checked_like_other_groups():
+    check_choices(["logger=[csv,tensorboard,mlflow]"])
+    with pytest.raises(ValueError, match="unknown logger 'wandb'; choose from: csv, mlflow, tensorboard"):
+        check_choices(["logger=[csv,wandb]"])
+
+
+def test_tensorboard_and_mlflow_record_the_run_beside_metrics_csv(text_root, tmp_path):
+    store = tmp_path / "mlruns"
+    run_dir = tmp_path / "run"
+    train(tiny_config(text_root, run_dir, "logger=[tensorboard,mlflow]",
+                      f"logger.mlflow.tracking_uri=file:{store}"))
+    assert "val/acc" in (run_dir / "metrics.csv").read_text().splitlines()[0]
+    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    (val_acc,) = store.glob("*/*/metrics/val/acc")  # experiment / run / metrics / val / acc
+    assert len(val_acc.read_text().splitlines()) == 2  # epoch 0 and the best checkpoint's validation
+
+
+@pytest.mark.parametrize("tty, ci, wanted", [(True, None, True), (False, None, False), (True, "true", False)])
+def test_progress_bar_only_on_a_terminal_outside_ci(monkeypatch, tty, ci, wanted):
+    monkeypatch.setattr("sys.stderr.isatty", lambda: tty)
+    for name in ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "JENKINS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    if ci:
+        monkeypatch.setenv("CI", ci)
+    assert progress_bar_wanted() is wanted
+    assert progress_bar_wanted(enabled=False) is False
