@@ -6,6 +6,8 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from seqtasks.data.batching import epoch_loader
+
 
 def adding_problem(n: int, seq_len: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """The common variant of the adding problem (Le et al. 2015; Arjovsky et al. 2016).
@@ -77,14 +79,8 @@ class AddingDataModule(pl.LightningDataModule):
         return x[:n], y[:n]
 
     def _loader(self, split: str) -> DataLoader:
-        generator = torch.Generator().manual_seed(self.seed)
-        return DataLoader(
-            self.splits[split],
-            batch_size=self.batch_size,
-            shuffle=split == "train",
-            generator=generator,
-            num_workers=self.num_workers,
-        )
+        return epoch_loader(self.splits[split], self.batch_size, shuffle=split == "train",
+                            seed=self.seed, trainer=self.trainer, num_workers=self.num_workers)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train")

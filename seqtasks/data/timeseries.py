@@ -13,6 +13,8 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from seqtasks.data.batching import epoch_loader
+
 log = logging.getLogger(__name__)
 MISSING_POLICIES = ("interpolate", "ffill", "error")
 TIME_ORDER_POLICIES = ("error", "sort")
@@ -253,15 +255,9 @@ class SeriesDataModule(pl.LightningDataModule):
         (Path(run_dir) / "scaling.json").write_text(json.dumps(self.state_dict(), indent=1))
 
     def _loader(self, split: str) -> DataLoader:
-        generator = torch.Generator().manual_seed(self.seed)
-        return DataLoader(
-            self.windows[split],
-            batch_size=self.batch_size,
-            shuffle=split == "train",
-            generator=generator,
-            collate_fn=_stack,
-            num_workers=self.num_workers,
-        )
+        return epoch_loader(self.windows[split], self.batch_size, shuffle=split == "train",
+                            seed=self.seed, trainer=self.trainer, num_workers=self.num_workers,
+                            collate_fn=_stack)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train")
