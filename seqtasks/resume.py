@@ -54,7 +54,8 @@ class InterruptCheckpoint(Callback):
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
-        log.info("training: Ctrl+C or SIGTERM stops after this batch and saves %s", self.ckpt_path)
+        if trainer.is_global_zero:
+            log.info("training: Ctrl+C or SIGTERM stops after this batch and saves %s", self.ckpt_path)
 
     def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
         if isinstance(exception, SIGTERMException):  # raised between batches: a consistent state
@@ -80,7 +81,8 @@ class BatchSeeds(Callback):
 def resume_checkpoint(run_dir: Path, resolved: dict) -> Path:
     """The checkpoint `resume=true` continues from: the newer of `interrupted.ckpt` and `last.ckpt`.
     Refused when there is none, or when the config differs from the run's `config.yaml`."""
-    found = [p for p in (run_dir / "checkpoints" / n for n in ("interrupted.ckpt", "last.ckpt")) if p.is_file()]
+    found = [path for name in ("interrupted.ckpt", "last.ckpt")
+             if (path := run_dir / "checkpoints" / name).is_file()]
     if not found:
         raise FileNotFoundError(f"resume=true but {run_dir}/checkpoints holds no interrupted.ckpt or "
                                 "last.ckpt; set output_dir to the run to continue")

@@ -46,7 +46,7 @@ def test_metrics_json_has_flat_stage_keys_and_learns(toy_run):
     for key in ("val/acc", "test/acc", "test/f1_macro", "test/loss", "train_seconds", "params",
                 "data/train_duplicates_removed", "data/test_size"):
         assert key in saved, key
-    assert saved["test/acc"] >= 0.9  # a keyword gives each class away
+    assert round(saved["test/acc"], 4) >= 0.9  # a keyword gives each class away (27/30 in float32)
     assert saved["data/test_size"] == 30
 
 

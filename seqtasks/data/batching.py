@@ -81,9 +81,9 @@ class LengthBucketedBatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         n = len(self.lengths)
-        if self.shuffle:
-            return -(-(-(-n // self.batch_size)) // self.num_replicas)
-        return -(-len(range(self.rank, n, self.num_replicas)) // self.batch_size)
+        if self.shuffle:  # whole batches, shared out evenly
+            return _ceil_div(_ceil_div(n, self.batch_size), self.num_replicas)
+        return _ceil_div(len(range(self.rank, n, self.num_replicas)), self.batch_size)
 
     def padding_fraction(self) -> float:
         """Share of computed time steps (B x longest row, summed over batches) that are padding."""
@@ -136,6 +136,10 @@ def epoch_loader(dataset, batch_size: int, shuffle: bool, seed: int, trainer=Non
 def _training_position(trainer) -> Callable[[], tuple[int, int]]:
     keeper = next((c for c in trainer.callbacks if isinstance(c, SamplerPosition)), None)
     return partial(keeper.next_position, trainer) if keeper else lambda: (trainer.current_epoch, 0)
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
 
 
 def pad_token_batch(rows: list[dict], pad_id: int = 0):

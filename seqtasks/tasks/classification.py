@@ -10,6 +10,7 @@ from torch import nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
+from seqtasks.tasks.loss_means import log_loss, loss_means
 from seqtasks.tasks.optim import adamw_one_cycle
 from seqtasks.tasks.options import check_choice, check_fraction, check_optimizer
 from seqtasks.tasks.pooling import POOLINGS, SequencePooling
@@ -48,6 +49,7 @@ class SequenceClassifier(pl.LightningModule):
         metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes, average="micro"),
                                     "f1_macro": MulticlassF1Score(num_classes, average="macro")})
         self.val_metrics, self.test_metrics = metrics.clone("val/"), metrics.clone("test/")
+        self.loss_means = loss_means()
 
     @staticmethod
     def check_options(options: dict) -> None:
@@ -75,15 +77,13 @@ class SequenceClassifier(pl.LightningModule):
     def training_step(self, batch, batch_idx):
         x, lengths, y = batch
         loss = F.cross_entropy(self(x, lengths), y)
-        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(y),
-                 sync_dist=True)
+        log_loss(self, "train", loss, len(y))
         return loss
 
     def _eval_step(self, batch, stage: str, metrics: MetricCollection):
         x, lengths, y = batch
         logits = self(x, lengths)
-        self.log(f"{stage}/loss", F.cross_entropy(logits, y), batch_size=len(y),
-                 sync_dist=True)  # DDP: the mean over every process's rows
+        log_loss(self, stage, F.cross_entropy(logits, y), len(y))
         metrics.update(logits, y)
         self.log_dict(metrics, on_step=False, on_epoch=True)
 

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
+from seqtasks.tasks.loss_means import log_loss, loss_means
 from seqtasks.tasks.optim import adamw_one_cycle
 from seqtasks.tasks.options import check_choice, check_fraction, check_optimizer
 
@@ -161,6 +162,7 @@ class Forecaster(pl.LightningModule):
             self.net = DLinear(lookback, horizon)
         metrics = MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()})
         self.val_metrics, self.test_metrics = metrics.clone("val/"), metrics.clone("test/")
+        self.loss_means = loss_means()
         self.test_original = metrics.clone("test/", postfix="_original")
 
     @staticmethod
@@ -197,15 +199,13 @@ class Forecaster(pl.LightningModule):
     def training_step(self, batch, batch_idx):
         x, y = batch
         loss = LOSSES[self.hparams.loss](self(x), y)
-        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(y),
-                 sync_dist=True)
+        log_loss(self, "train", loss, len(y))
         return loss if loss.requires_grad else None  # repeat_last has nothing to learn
 
     def _eval_step(self, batch, stage: str, metrics: MetricCollection):
         x, y = batch
         pred = self(x)
-        self.log(f"{stage}/loss", LOSSES[self.hparams.loss](pred, y), batch_size=len(y),
-                 sync_dist=True)  # DDP: the mean over every process's rows
+        log_loss(self, stage, LOSSES[self.hparams.loss](pred, y), len(y))
         metrics.update(pred.flatten(), y.flatten())
         self.log_dict(metrics, on_step=False, on_epoch=True)
         return pred

@@ -18,7 +18,7 @@ def check_choice(name: str, value, allowed: Iterable[str]) -> None:
 def check_fraction(name: str, value) -> None:
     """A probability or share that must stay below 1 (dropout, warm-up)."""
     if not _is_number(value) or not 0.0 <= value < 1.0:
-        raise ValueError(f"task.{name}={value!r} must be a number in [0, 1)")
+        raise ValueError(f"task.{name}={value!r} must be in [0, 1)")
 
 
 def check_optimizer(options: dict) -> None:
