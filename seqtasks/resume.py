@@ -59,7 +59,7 @@ class InterruptCheckpoint(Callback):
 
     def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
         if isinstance(exception, SIGTERMException):  # raised between batches: a consistent state
-            trainer.save_checkpoint(self.ckpt_path)
+            trainer.save_checkpoint(self.ckpt_path, weights_only=False)  # the full training state
 
     def on_fit_end(self, trainer, pl_module) -> None:
         trainer.strategy.remove_checkpoint(self.ckpt_path)

@@ -11,6 +11,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Union
 
+from hydra.errors import InstantiationException
 from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -83,7 +84,10 @@ def check_ranges(cfg: dict) -> None:
     """Runs the constructors' own checks on what the config sets, without reading data: the
     datamodule (its constructor reads nothing), the encoder (built at the task's input size) and
     the task's `check_options`."""
-    instantiate(cfg["data"], _convert_="all")
+    try:
+        instantiate(cfg["data"], _convert_="all")
+    except InstantiationException as e:  # the constructor's own one-line error
+        raise e.__cause__ or e from None
     task = cfg["task"]
     try:
         instantiate(cfg["encoder"])(input_size=task.get("embedding_dim", 1))
