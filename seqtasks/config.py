@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -67,6 +68,12 @@ def check_overrides(overrides: list[str]) -> None:
                          f"(+{key}=VALUE adds a key the config does not list)") from None
 
 
+def started_together() -> bool:
+    """Whether a launcher started this process among several (torchrun, or srun with several tasks),
+    rather than Lightning, which hands its processes the run directory itself."""
+    return "TORCHELASTIC_RUN_ID" in os.environ or int(os.environ.get("SLURM_NTASKS", "1")) > 1
+
+
 def job_output_dir(cfg: DictConfig) -> str:
     """The run directory of this job: Hydra's run directory, which the processes Lightning starts
     for DDP inherit (so they share it, timestamp included). A multirun (`-m`) gives each job
@@ -74,9 +81,13 @@ def job_output_dir(cfg: DictConfig) -> str:
     one `output_dir` for several jobs is refused."""
     if not HydraConfig.initialized():
         return cfg.output_dir
+    named = any(o.split("=", 1)[0].lstrip("+~") == "output_dir" for o in HydraConfig.get().overrides.task)
     if HydraConfig.get().mode != RunMode.MULTIRUN:
+        if started_together() and not named:
+            raise ValueError("processes started together (torchrun, srun) need output_dir=DIR: each "
+                             "would otherwise pick its own timestamped run directory")
         return HydraConfig.get().run.dir
-    if any(o.split("=", 1)[0].lstrip("+~") == "output_dir" for o in HydraConfig.get().overrides.task):
+    if named:
         raise ValueError("output_dir names one directory but -m runs several jobs; set "
                          "hydra.sweep.dir=DIR instead (each job gets its own DIR/<job>)")
     return HydraConfig.get().runtime.output_dir

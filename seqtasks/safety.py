@@ -25,8 +25,8 @@ def load_checkpoint(path: Path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        found = re.search(r"WeightsUnpickler error: (.*?)(?: was not an allowed|\. |\n|$)", str(e))
-        what = found.group(1) if found else str(e).splitlines()[0]
+        found = re.search(r"GLOBAL ([\w.]+)", str(e))
+        what = f"it would import {found.group(1)}" if found else str(e).splitlines()[0]
         raise ValueError(f"{path} is refused: it holds more than tensors and plain data ({what}), and "
                          "loading it could run code; seqtasks checkpoints never do") from None
 

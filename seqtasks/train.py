@@ -104,38 +104,49 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
     if not progress_bar_wanted():
         datasets.disable_progress_bars()
 
-    data = instantiate(cfg.data)
-    if trainer.local_rank == 0:
-        data.prepare_data()  # caches, once per machine; setup waits for it in the other processes
-    data.setup("fit")  # before the model: sizes (vocab, classes) flow from the data
-    if trainer.is_global_zero and hasattr(data, "save_artifacts"):  # tokenizer, labels, scaling
-        data.save_artifacts(run_dir)
+    data = prepare_data(cfg, trainer, run_dir)
     model = instantiate(cfg.task, encoder=instantiate(cfg.encoder), _convert_="all",
                         **data.model_kwargs())
     params = sum(p.numel() for p in model.parameters())
     log.info("model: %s parameters; data: %s", f"{params:,}", data.stats)
-
-    start = time.perf_counter()
-    try:
-        trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
-        train_seconds = time.perf_counter() - start
-        metrics: dict[str, float] = {}
-        for run in (trainer.validate, trainer.test):
-            results = run(model, datamodule=data, ckpt_path="best", verbose=False, weights_only=True)
-            metrics.update({k: float(v) for k, v in results[0].items()})
-    except SIGTERMException:
-        interrupted = run_dir / "checkpoints" / "interrupted.ckpt"
-        stopper = next(c for c in trainer.callbacks if isinstance(c, InterruptCheckpoint))
-        raise TrainingInterrupted(interrupted if interrupted.is_file() else run_dir / "checkpoints" /
-                                  "last.ckpt", stopper.signum) from None
-    metrics.update({"train_seconds": round(train_seconds, 2), "params": params,
-                    "best_epoch": _best_epoch(trainer.checkpoint_callback),
+    metrics = fit_and_evaluate(trainer, model, data, ckpt_path)
+    metrics.update({"params": params, "best_epoch": _best_epoch(trainer.checkpoint_callback),
                     **{f"data/{k}": v for k, v in data.stats.items()}})
     if trainer.is_global_zero:
         write_atomic(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
         log.info("test: %s", {k: round(v, 4) for k, v in metrics.items() if k.startswith("test/")})
         print(f"run directory: {run_dir}")
     return metrics
+
+
+def prepare_data(cfg: DictConfig, trainer: pl.Trainer, run_dir: Path) -> pl.LightningDataModule:
+    """The datamodule, set up before the model (sizes such as vocab and classes flow from it). The
+    first process of each machine builds caches; the others wait for them in `setup`."""
+    data = instantiate(cfg.data)
+    if trainer.local_rank == 0:
+        data.prepare_data()
+    data.setup("fit")
+    if trainer.is_global_zero and hasattr(data, "save_artifacts"):  # tokenizer, labels, scaling
+        data.save_artifacts(run_dir)
+    return data
+
+
+def fit_and_evaluate(trainer: pl.Trainer, model, data, ckpt_path: Path | None) -> dict[str, float]:
+    """Fits (from `ckpt_path` when resuming), then validates and tests the best checkpoint; the
+    metrics and `train_seconds`. A stop by signal becomes `TrainingInterrupted`."""
+    start = time.perf_counter()
+    try:
+        trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
+        seconds, metrics = round(time.perf_counter() - start, 2), {}
+        for run in (trainer.validate, trainer.test):
+            results = run(model, datamodule=data, ckpt_path="best", verbose=False, weights_only=True)
+            metrics.update({k: float(v) for k, v in results[0].items()})
+    except SIGTERMException:  # stopped during fit (interrupted.ckpt) or evaluation (last.ckpt)
+        stopper = next(c for c in trainer.callbacks if isinstance(c, InterruptCheckpoint))
+        last = Path(trainer.checkpoint_callback.last_model_path)
+        raise TrainingInterrupted(stopper.ckpt_path if stopper.ckpt_path.is_file() else last,
+                                  stopper.signum) from None
+    return metrics | {"train_seconds": seconds}
 
 
 def _best_epoch(checkpoint: ModelCheckpoint) -> int:
