@@ -83,8 +83,9 @@ def test_train_script_reports_a_value_error_in_one_line(monkeypatch, tmp_path):
     assert message == "error: encoder.dropout=2 must be a float in [0, 1)"
 
 
-def test_processes_started_together_need_an_output_dir(monkeypatch):
+def test_processes_started_together_need_an_output_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("TORCHELASTIC_RUN_ID", "test")  # as under torchrun
+    monkeypatch.chdir(tmp_path)  # Hydra makes its default run directory before the check
     assert script_error(monkeypatch, "train.py", "trainer=cpu") == (
         "error: processes started together (torchrun, srun) need output_dir=DIR: each would otherwise "
         "pick its own timestamped run directory")
