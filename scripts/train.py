@@ -27,6 +27,9 @@ def main(cfg: DictConfig) -> None:
     except TrainingInterrupted as e:
         print(e, file=sys.stderr)
         sys.exit(e.exit_code)
+    except KeyboardInterrupt:  # Ctrl+C before training started (or a second one): nothing saved
+        print("interrupted by SIGINT before a checkpoint was saved", file=sys.stderr)
+        sys.exit(130)
     except InstantiationException as e:  # a constructor refused a config value
         sys.exit(f"error: {one_line(e.__cause__ or e)}")
     except (ValueError, TypeError, FileNotFoundError, MisconfigurationException) as e:

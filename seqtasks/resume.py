@@ -1,8 +1,9 @@
 """Interruption and resume. SIGINT (Ctrl+C) or SIGTERM stops training at the end of the batch in
 progress, on every process, and saves `checkpoints/interrupted.ckpt`; `resume=true` continues the
 run from it (or from `last.ckpt`) in the same output_dir. The checkpoint carries the loop progress
-and the sampler's place in the epoch (see `ResumableDataLoader`), and every batch's random draws
-are seeded from its place in training, so a resumed run repeats the uninterrupted one exactly."""
+and the sampler's place in the epoch (`seqtasks.data.batching.SamplerPosition`), and every batch's
+random draws are seeded from its place in training, so a resumed run repeats the uninterrupted one
+exactly."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from seqtasks.devices import check_devices
 from seqtasks.safety import check_targets
 
 HYDRA_KEYS = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
-TOP_LEVEL = {"data": dict, "encoder": dict, "task": dict, "trainer": dict, "logger": dict,
+TOP_LEVEL = {"data": dict, "encoder": dict, "task": dict, "trainer": dict, "logger": dict | None,
              "seed": int, "output_dir": str, "resume": bool}
 
 
@@ -106,7 +106,9 @@ def check_config(cfg: DictConfig) -> None:
         if key not in TOP_LEVEL:
             raise ValueError(f"unknown key {key}; top-level keys: {', '.join(TOP_LEVEL)}")
         if not _accepts(value, TOP_LEVEL[key]):
-            raise TypeError(f"{key}={value!r} has the wrong type; expected {TOP_LEVEL[key].__name__}")
+            raise TypeError(f"{key}={value!r} has the wrong type; expected {_describe(TOP_LEVEL[key])}")
+    if not 0 <= plain["seed"] < 2**32:
+        raise ValueError(f"seed={plain['seed']} must lie in [0, 2**32)")
     for group in ("data", "encoder", "task", "trainer"):
         check_arguments(group, plain[group])
     for name, node in (plain.get("logger") or {}).items():

@@ -44,6 +44,7 @@ def test_an_added_key_must_be_an_argument_of_its_class(tmp_path):
     ("task.lr=fast", "task.lr='fast' has the wrong type; expected float"),
     ("trainer.max_epochs=[1]", "trainer.max_epochs=[1] has the wrong type; expected int or null"),
     ("seed=one", "seed='one' has the wrong type; expected int"),
+    ("seed=-1", "seed=-1 must lie in [0, 2**32)"),
 ])
 def test_wrong_types(tmp_path, override, message):
     assert config_error(tmp_path, override) == message

@@ -22,7 +22,8 @@ class LengthBucketedBatchSampler(Sampler[list[int]]):
     batches, the list padded with its first batches to a multiple of `num_replicas` (as
     DistributedSampler pads rows), so every process takes the same number of steps. Not shuffled
     (evaluation): the rows are dealt out once each, never repeated, so metrics synced across
-    processes count every row exactly once.
+    processes count every row exactly once. `position`, when given, is asked at every iteration
+    for the epoch and the batches to skip (see `epoch_loader`).
     """
 
     def __init__(self, lengths, batch_size: int, shuffle: bool, seed: int = 0,
