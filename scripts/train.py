@@ -27,7 +27,7 @@ def main(cfg: DictConfig) -> None:
     except TrainingInterrupted as e:
         print(e, file=sys.stderr)
         sys.exit(e.exit_code)
-    except KeyboardInterrupt:  # Ctrl+C before training started (or a second one): nothing saved
+    except KeyboardInterrupt:  # Ctrl+C before training started: nothing saved
         print("interrupted by SIGINT before a checkpoint was saved", file=sys.stderr)
         sys.exit(130)
     except InstantiationException as e:  # a constructor refused a config value
