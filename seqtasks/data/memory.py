@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, TensorDataset
+
+from seqtasks.data.splits import SplitDataModule
 
 
 def adding_problem(n: int, seq_len: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -26,7 +27,7 @@ def adding_problem(n: int, seq_len: int, generator: torch.Generator) -> tuple[to
     return torch.stack([values, markers], -1), y
 
 
-class AddingDataModule(pl.LightningDataModule):
+class AddingDataModule(SplitDataModule):
     """Generated adding-problem sequences of length `seq_len`, deterministic for a seed
     (train, validation and test draw from separate seeds)."""
 
@@ -86,11 +87,3 @@ class AddingDataModule(pl.LightningDataModule):
             num_workers=self.num_workers,
         )
 
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train")
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("validation")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test")

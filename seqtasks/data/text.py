@@ -11,7 +11,6 @@ from functools import partial
 from pathlib import Path
 
 import datasets
-import pytorch_lightning as pl
 import torch
 from tokenizers import Tokenizer
 from torch.utils.data import DataLoader
@@ -19,6 +18,7 @@ from torch.utils.data import DataLoader
 from seqtasks.data.batching import LengthBucketedBatchSampler, pad_token_batch
 from seqtasks.data.embeddings import lsa_word_vectors
 from seqtasks.data.sources import open_text_source
+from seqtasks.data.splits import SplitDataModule
 from seqtasks.data.tokenization import train_tokenizer
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("SEQTASKS_CACHE", Path.home() / ".cache" / "seqtasks"))
 
 
-class TextDataModule(pl.LightningDataModule):
+class TextDataModule(SplitDataModule):
     """Labelled texts from files, a label-folder tree, the hub or a shipped corpus.
 
     Labels are strings mapped to ids in sorted order of the training labels. Missing splits are
@@ -265,14 +265,6 @@ class TextDataModule(pl.LightningDataModule):
         return DataLoader(ds, batch_sampler=self.batch_sampler(split), collate_fn=pad_token_batch,
                           num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
 
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train")
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("validation")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test")
 
 
 def _encode(tok: Tokenizer, batch: dict) -> dict:

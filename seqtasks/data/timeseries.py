@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
+
+from seqtasks.data.splits import SplitDataModule
 
 log = logging.getLogger(__name__)
 MISSING_POLICIES = ("interpolate", "ffill", "error")
@@ -70,7 +71,7 @@ def _stack(batch):
     return batch if isinstance(batch, tuple) else tuple(torch.stack(t) for t in zip(*batch, strict=True))
 
 
-class SeriesDataModule(pl.LightningDataModule):
+class SeriesDataModule(SplitDataModule):
     """A multivariate series from a CSV/parquet file (`path`) or a shipped one (`builtin`).
 
     Inputs are the `targets` plus `covariates` columns (all numeric columns when `targets` is
@@ -294,11 +295,3 @@ class SeriesDataModule(pl.LightningDataModule):
             num_workers=self.num_workers,
         )
 
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train")
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("validation")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test")
