@@ -3,13 +3,18 @@
 import json
 from functools import partial
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from seqtasks.config import load_config
+from seqtasks.data import SeriesDataModule
 from seqtasks.encoders import LSTMEncoder
+from seqtasks.predict import predict
 from seqtasks.tasks import DLinear, Forecaster, InstanceNorm
 from seqtasks.train import train
+from tests.test_timeseries import write_series
 
 
 def forecaster(model="recurrent", num_inputs=3, targets=("a", "b"), **kwargs):
@@ -110,3 +115,35 @@ def test_forecast_task_trains_offline_on_the_shipped_series(tmp_path, model):
     # one target: MSE in data units is the standardized MSE times the variance
     assert saved["test/mse_original"] == pytest.approx(saved["test/mse"] * std**2, rel=1e-3)
     assert saved["test/mse"] < 0.5  # CO2 a quarter ahead is predictable; 1.0 is predicting the mean
+
+
+def test_predict_forecasts_from_the_last_rows_of_a_csv_in_data_units(tmp_path):
+    """A checkpoint alone forecasts a new CSV: the same numbers as the model on that window."""
+
+    t = np.arange(300, dtype=float)
+    path = write_series(tmp_path / "s.csv", n=300, y=np.sin(t / 5) * 10 + 50, z=np.cos(t / 7))
+    cfg = load_config(["task=forecast", "data=series", f"data.path={path}", "data.targets=[y]",
+                       "data.covariates=[z]", "data.lookback=24", "data.horizon=6", "trainer=cpu",
+                       "trainer.max_epochs=1", "encoder.hidden_size=8", f"output_dir={tmp_path / 'run'}"])
+    train(cfg)
+    ckpt = tmp_path / "run" / "checkpoints" / "best.ckpt"
+    new = write_series(tmp_path / "new.csv", n=40, y=np.linspace(40, 60, 40), z=np.zeros(40))
+    (record,) = predict(ckpt, [str(new)])
+    assert record["input"] == str(new) and list(record["forecast"]) == ["y"]
+
+    state = torch.load(ckpt, weights_only=True)["SeriesDataModule"]
+    model = Forecaster.load_from_checkpoint(ckpt, encoder=partial(LSTMEncoder, hidden_size=8,
+                                                                  bidirectional=True, forget_bias=1.0))
+    raw = pd.read_csv(new)[["y", "z"]].to_numpy()[-24:]
+    x = torch.tensor((raw - state["mean"]) / state["std"], dtype=torch.float32)[None]
+    expected = model.eval().to_original_units(model(x))[0, :, 0]
+    assert record["forecast"]["y"] == pytest.approx(expected.tolist(), rel=1e-5)
+
+
+def test_predict_refuses_a_csv_shorter_than_the_lookback(tmp_path):
+    dm = SeriesDataModule(path="unused.csv", lookback=24, horizon=6)
+    dm.load_state_dict({"targets": ["y"], "covariates": [], "mean": [0.0], "std": [1.0],
+                        "time_column": "date", "lookback": 24, "horizon": 6})
+    short = write_series(tmp_path / "short.csv", n=10, y=np.arange(10.0))
+    with pytest.raises(ValueError, match="short.csv: 10 rows, fewer than the model's lookback 24"):
+        dm.read_inputs([str(short)])

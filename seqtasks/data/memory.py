@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from seqtasks.data.batching import epoch_loader
+from seqtasks.data.splits import SplitDataModule
 
 
 def adding_problem(n: int, seq_len: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -28,7 +28,7 @@ def adding_problem(n: int, seq_len: int, generator: torch.Generator) -> tuple[to
     return torch.stack([values, markers], -1), y
 
 
-class AddingDataModule(pl.LightningDataModule):
+class AddingDataModule(SplitDataModule):
     """Generated adding-problem sequences of length `seq_len`, deterministic for a seed
     (train, validation and test draw from separate seeds)."""
 
@@ -81,12 +81,3 @@ class AddingDataModule(pl.LightningDataModule):
     def _loader(self, split: str) -> DataLoader:
         return epoch_loader(self.splits[split], self.batch_size, shuffle=split == "train",
                             seed=self.seed, trainer=self.trainer, num_workers=self.num_workers)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train")
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("validation")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test")

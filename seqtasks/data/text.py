@@ -11,7 +11,6 @@ from functools import partial
 from pathlib import Path
 
 import datasets
-import pytorch_lightning as pl
 import torch
 from filelock import FileLock
 from tokenizers import Tokenizer
@@ -20,6 +19,7 @@ from torch.utils.data import DataLoader
 from seqtasks.data.batching import epoch_loader, pad_token_batch
 from seqtasks.data.embeddings import lsa_word_vectors
 from seqtasks.data.sources import open_text_source
+from seqtasks.data.splits import SplitDataModule
 from seqtasks.data.tokenization import train_tokenizer
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("SEQTASKS_CACHE", Path.home() / ".cache" / "seqtasks"))
 
 
-class TextDataModule(pl.LightningDataModule):
+class TextDataModule(SplitDataModule):
     """Labelled texts from files, a label-folder tree, the hub or a shipped corpus.
 
     Labels are strings mapped to ids in sorted order of the training labels. Missing splits are
@@ -266,15 +266,6 @@ class TextDataModule(pl.LightningDataModule):
                             trainer=self.trainer, lengths=self.splits[split]["length"],
                             bucket=self.bucket, num_workers=self.num_workers,
                             collate_fn=pad_token_batch)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train")
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("validation")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test")
 
 
 def _encode(tok: Tokenizer, batch: dict) -> dict:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from seqtasks.data.batching import epoch_loader
+from seqtasks.data.splits import SplitDataModule
 
 log = logging.getLogger(__name__)
 MISSING_POLICIES = ("interpolate", "ffill", "error")
@@ -72,7 +72,7 @@ def _stack(batch):
     return batch if isinstance(batch, tuple) else tuple(torch.stack(t) for t in zip(*batch, strict=True))
 
 
-class SeriesDataModule(pl.LightningDataModule):
+class SeriesDataModule(SplitDataModule):
     """A multivariate series from a CSV/parquet file (`path`) or a shipped one (`builtin`).
 
     Inputs are the `targets` plus `covariates` columns (all numeric columns when `targets` is
@@ -124,12 +124,12 @@ class SeriesDataModule(pl.LightningDataModule):
         self.values: torch.Tensor | None = None
 
     # ---- reading and checking ------------------------------------------------------------
-    def _read_frame(self) -> tuple[pd.DataFrame, dict]:
+    def _read_frame(self, path: Path) -> tuple[pd.DataFrame, dict]:
         """The time-indexed numeric table with missing values handled; stats count each fix."""
-        df, stats = read_table(self.path), {}
+        df, stats = read_table(path), {}
         if self.time_column not in df.columns:
             raise ValueError(
-                f"{self.path}: time column '{self.time_column}' not found; columns are {list(df.columns)}"
+                f"{path}: time column '{self.time_column}' not found; columns are {list(df.columns)}"
             )
         raw_time = df.pop(self.time_column)
         time = pd.to_datetime(raw_time.astype(str) if self.time_format else raw_time, format=self.time_format)
@@ -137,7 +137,7 @@ class SeriesDataModule(pl.LightningDataModule):
             self.targets = [c for c in df.columns if c not in self.covariates]
         for col in self.targets + self.covariates:
             if col not in df.columns:
-                raise ValueError(f"{self.path}: column '{col}' not found; columns are {list(df.columns)}")
+                raise ValueError(f"{path}: column '{col}' not found; columns are {list(df.columns)}")
         df = df[self.targets + self.covariates]
         for col in df.columns:
             numeric = pd.to_numeric(df[col], errors="coerce")
@@ -145,30 +145,30 @@ class SeriesDataModule(pl.LightningDataModule):
             if bad.any():
                 row = int(np.flatnonzero(bad.to_numpy())[0])
                 raise ValueError(
-                    f"{self.path}: column '{col}' has a non-numeric value {df[col].iloc[row]!r} at row {row}"
+                    f"{path}: column '{col}' has a non-numeric value {df[col].iloc[row]!r} at row {row}"
                 )
             df[col] = numeric.astype("float64")
         df.index = pd.DatetimeIndex(time, name=self.time_column)
-        df, stats = self._order_by_time(df, stats)
-        return self._fill_missing(df, stats)
+        df, stats = self._order_by_time(df, stats, path)
+        return self._fill_missing(df, stats, path)
 
-    def _order_by_time(self, df: pd.DataFrame, stats: dict) -> tuple[pd.DataFrame, dict]:
+    def _order_by_time(self, df: pd.DataFrame, stats: dict, path: Path) -> tuple[pd.DataFrame, dict]:
         duplicates = int(df.index.duplicated().sum())
         unsorted = not df.index.is_monotonic_increasing
         if duplicates or unsorted:
             what = f"{duplicates} duplicate times" if duplicates else "times that are not increasing"
             if self.time_order == "error":
                 raise ValueError(
-                    f"{self.path}: time column '{self.time_column}' has {what} "
+                    f"{path}: time column '{self.time_column}' has {what} "
                     "(data.time_order=sort sorts and keeps the first of each duplicate)"
                 )
             df = df.sort_index(kind="stable")
             df = df[~df.index.duplicated(keep="first")]
             stats["duplicate_times_dropped"] = duplicates
-            log.warning("%s: sorted by time and dropped %d duplicate times", self.path, duplicates)
+            log.warning("%s: sorted by time and dropped %d duplicate times", path, duplicates)
         return df, stats
 
-    def _fill_missing(self, df: pd.DataFrame, stats: dict) -> tuple[pd.DataFrame, dict]:
+    def _fill_missing(self, df: pd.DataFrame, stats: dict, path: Path) -> tuple[pd.DataFrame, dict]:
         missing = int(df.isna().sum().sum())
         stats["missing_values_filled"] = missing
         if missing:
@@ -176,7 +176,7 @@ class SeriesDataModule(pl.LightningDataModule):
                 col = df.columns[df.isna().any()][0]
                 row = int(np.flatnonzero(df[col].isna().to_numpy())[0])
                 raise ValueError(
-                    f"{self.path}: column '{col}' has {missing} missing values in all, "
+                    f"{path}: column '{col}' has {missing} missing values in all, "
                     f"first at row {row} (data.missing=interpolate or ffill fills them)"
                 )
             df = (
@@ -184,7 +184,7 @@ class SeriesDataModule(pl.LightningDataModule):
                 if self.missing == "interpolate"
                 else df.ffill().bfill()
             )
-            log.info("%s: filled %d missing values (%s)", self.path, missing, self.missing)
+            log.info("%s: filled %d missing values (%s)", path, missing, self.missing)
         return df, stats
 
     def borders(self, n: int) -> tuple[int, int, int]:
@@ -202,7 +202,7 @@ class SeriesDataModule(pl.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.values is not None:
             return
-        df, self.stats = self._read_frame()
+        df, self.stats = self._read_frame(self.path)
         train_end, val_end, test_end = self.borders(len(df))
         train = df.iloc[:train_end].to_numpy()
         self.mean, self.std = train.mean(0), train.std(0)
@@ -242,6 +242,8 @@ class SeriesDataModule(pl.LightningDataModule):
     def state_dict(self) -> dict:
         """Saved in every checkpoint: what prediction needs to standardize inputs and undo it."""
         return dict(
+            targets=list(self.targets),
+            covariates=list(self.covariates),
             columns=self.targets + self.covariates,
             mean=self.mean.tolist(),
             std=self.std.tolist(),
@@ -249,6 +251,35 @@ class SeriesDataModule(pl.LightningDataModule):
             lookback=self.lookback,
             horizon=self.horizon,
         )
+
+    def load_state_dict(self, state: dict) -> None:
+        """Adopts a checkpoint's columns, scaling and window sizes, so new series are read and
+        standardized as the model was trained."""
+        self.targets, self.covariates = list(state["targets"]), list(state["covariates"])
+        self.mean, self.std = np.asarray(state["mean"]), np.asarray(state["std"])
+        self.time_column = state["time_column"]
+        self.lookback, self.horizon = state["lookback"], state["horizon"]
+
+    # ---- prediction on new series --------------------------------------------------------
+    def read_inputs(self, inputs: list[str]) -> list[str]:
+        """CSV or parquet files to forecast from: each gets one forecast of the `horizon` steps
+        after its last row, from its last `lookback` rows (checked here, before any work)."""
+        for item in inputs:
+            self._last_window(Path(str(item)))
+        return [str(item) for item in inputs]
+
+    def _last_window(self, path: Path) -> torch.Tensor:
+        df, _ = self._read_frame(path)
+        if len(df) < self.lookback:
+            raise ValueError(f"{path}: {len(df)} rows, fewer than the model's lookback {self.lookback}")
+        window = (df.to_numpy()[-self.lookback :] - self.mean) / self.std
+        return torch.tensor(window, dtype=torch.float32)  # -> (L, C)
+
+    def predict_loader(self, paths: list[str]) -> DataLoader:
+        """Batches (x [B, L, C], placeholder targets [B, H, K]) in input order."""
+        x = torch.stack([self._last_window(Path(p)) for p in paths])
+        y = torch.zeros(len(paths), self.horizon, len(self.targets))
+        return DataLoader(list(zip(x, y, strict=True)), batch_size=self.batch_size, collate_fn=_stack)
 
     def save_artifacts(self, run_dir: Path) -> None:
         """scaling.json: the training mean and standard deviation of every column."""
@@ -258,12 +289,3 @@ class SeriesDataModule(pl.LightningDataModule):
         return epoch_loader(self.windows[split], self.batch_size, shuffle=split == "train",
                             seed=self.seed, trainer=self.trainer, num_workers=self.num_workers,
                             collate_fn=_stack)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train")
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("validation")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test")

@@ -145,8 +145,15 @@ def training_gradients_section(ctx: EvalContext) -> Section | None:
 
 
 def records(out: Outputs, inputs: list, model) -> list[dict]:
-    return [{"input": item, "prediction": p.tolist()}
-            for item, p in zip(inputs, out["prediction"], strict=True)]
+    """One record per input; a forecaster's is {"input", "forecast": {target: [H values]}} in data
+    units, other regressors give {"input", "prediction"}."""
+    names = getattr(getattr(model, "hparams", None), "target_names", None)
+    if names is None:
+        return [{"input": item, "prediction": p.squeeze().tolist()}
+                for item, p in zip(inputs, out["prediction"], strict=True)]
+    forecasts = out.get("prediction_original", out["prediction"])  # (N, H, K)
+    return [{"input": item, "forecast": {name: f[:, k].tolist() for k, name in enumerate(names)}}
+            for item, f in zip(inputs, forecasts, strict=True)]
 
 
 FORECAST = register_task_report(*FORECASTERS)(TaskReport(
