@@ -35,6 +35,7 @@ AUDIO_OUTPUT_SYNCHRONOUS, RATE, PITCH, RANGE = 2, 1, 3, 4  # espeak_AUDIO_OUTPUT
 def synth_settings(synth: dict | None) -> dict:
     """The `data.synth` block with defaults filled in, checked."""
     settings = {**SYNTH_DEFAULTS, **(synth or {})}
+    settings.update({k: list(settings[k]) for k in ("rate", "pitch")})  # Hydra's ListConfig -> list
     unknown = sorted(set(settings) - set(SYNTH_DEFAULTS))
     if unknown:
         raise ValueError(f"data.synth has unknown key(s) {unknown}; allowed: {list(SYNTH_DEFAULTS)}")
