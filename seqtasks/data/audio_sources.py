@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import shutil
+import time
 import urllib.request
 import zipfile
 from collections.abc import Callable
@@ -49,7 +50,7 @@ def open_audio_source(source: str, root=None, hub_id=None, synth=None, cache_dir
         settings = synth_settings(synth)
         key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
         folder = cache_dir / "tts_digits" / key
-        return f"tts-{key}", lambda skip: _tts_items(synthesize_digits(folder, settings), skip)
+        return f"tts-{key}", lambda skip: _tts_items(_synthesized(folder, settings), skip)
     if source == "hub":
         if not hub_id:
             raise ValueError("data.source=hub needs data.hub_id=NAME")
@@ -88,6 +89,15 @@ def _folder_items(root: Path, files: list[Path], skip: Skip) -> list[dict]:
                  f"label folder holds no {'/'.join(AUDIO_SUFFIXES)} files")
     return [dict(name=str(p.relative_to(root)), audio=str(p), label=p.parent.name, speaker="", take=-1,
                  group="") for p in files if p.parent.parent == root]
+
+
+def _synthesized(folder: Path, settings: dict) -> Path:
+    if not (folder / "manifest.json").is_file():
+        start = time.perf_counter()
+        synthesize_digits(folder, settings)
+        log.info("synthesized %d spoken digits with espeak-ng in %.1f s into %s",
+                 settings["voices"] * settings["takes"] * 10, time.perf_counter() - start, folder)
+    return folder
 
 
 def _tts_items(folder: Path, skip: Skip) -> list[dict]:
