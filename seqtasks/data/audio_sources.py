@@ -34,7 +34,7 @@ FSDD_ARCHIVE = "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/
 FSDD_HINT = ("pass data.root=FOLDER holding FSDD's {digit}_{speaker}_{index}.wav files (e.g. "
              "../shared/data/fsdd/recordings), or use data=tts_digits (synthesized offline)")
 
-Skip = Callable[[str, str, str], None]  # (reason, name, detail): count it, or raise
+Skip = Callable[[str, str, str], None]  # (reason, name, detail): count it, or raise (SkipLog)
 
 
 def offline() -> bool:
@@ -87,6 +87,9 @@ def _folder_items(root: Path, files: list[Path], skip: Skip) -> list[dict]:
         if not any(p.parent == folder for p in files):
             skip("empty_label_folder", folder.name + "/",
                  f"label folder holds no {'/'.join(AUDIO_SUFFIXES)} files")
+    for p in files:
+        if p.parent.parent != root:
+            skip("bad_name", str(p.relative_to(root)), "lies deeper than label_name/file")
     return [dict(name=str(p.relative_to(root)), audio=str(p), label=p.parent.name, speaker="", take=-1,
                  group="") for p in files if p.parent.parent == root]
 

@@ -7,18 +7,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
 import time
 from functools import partial
 from pathlib import Path
 
-import datasets
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from seqtasks.data.audio import AUDIO_SUFFIXES, BadAudio, FeatureFrames, decode_audio
+from seqtasks.data.audio import AUDIO_SUFFIXES, FeatureFrames, decode_audio
+from seqtasks.data.audio_cache import SkipLog, build_feature_cache, read_feature_cache
 from seqtasks.data.audio_sources import open_audio_source
 from seqtasks.data.audio_splits import SPLIT_NAMES, assign_splits
 from seqtasks.data.augment import build_augmentation
@@ -96,60 +94,17 @@ class DigitsDataModule(SplitDataModule):
         key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
         out = self.cache_dir / "audio" / key
         if not (out / "meta.json").is_file():
-            self._build(list_items, out)
+            skip = SkipLog(self.bad_files)
+            build_feature_cache(list_items(skip), out, self.featurizer, self.audio_args["sample_rate"],
+                                self.trim_db, skip)
             self.features_built += 1
         else:
             log.info("using cached audio features %s", out)
         skipped = json.loads((out / "meta.json").read_text())["skipped"]
-        if self.bad_files == "error" and skipped:
+        if skipped:  # cached by a run that skipped them: refused now if the policy is error
             reason, names = next(iter(skipped.items()))
-            self._skip_error(reason, names[0], "is a bad file")
+            SkipLog(self.bad_files)(reason, names[0], "a bad file")
         return out
-
-    def _skip_error(self, reason: str, name: str, detail: str):
-        raise ValueError(f"{name}: {detail} ({reason}); set data.bad_files=skip to skip such files")
-
-    def _build(self, list_items, out: Path) -> None:
-        start, skipped = time.perf_counter(), {}
-
-        def skip(reason: str, name: str, detail: str) -> None:
-            if self.bad_files == "error":
-                self._skip_error(reason, name, detail)
-            skipped.setdefault(reason, []).append(name)
-
-        rows = {k: [] for k in ("name", "label", "speaker", "take", "group", "waveform", "frames")}
-        downmixed = resampled = 0
-        for item in list_items(skip):
-            try:
-                decoded = decode_audio(item["audio"], self.audio_args["sample_rate"], self.trim_db,
-                                       item["name"])
-            except BadAudio as e:
-                skip(e.reason, item["name"], str(e).split(": ", 1)[1])
-                continue
-            downmixed, resampled = downmixed + decoded.downmixed, resampled + decoded.resampled
-            for key in ("name", "label", "speaker", "take", "group"):
-                rows[key].append(item[key])
-            rows["waveform"].append(decoded.waveform.numpy())
-            rows["frames"].append(self.featurizer(decoded.waveform).numpy())
-        if not rows["name"]:
-            raise ValueError(f"no usable audio file: every file was skipped ({_counts(skipped)})")
-        features = datasets.Features({
-            **{k: datasets.Value("string") for k in ("name", "label", "speaker", "group")},
-            "take": datasets.Value("int32"), "waveform": datasets.Sequence(datasets.Value("float32")),
-            "frames": datasets.Sequence(datasets.Value("float32"))})  # (T, F) flattened: read in one go
-        rows["frames"] = [f.reshape(-1) for f in rows["frames"]]
-        tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(tmp / "dataset"))
-        (tmp / "meta.json").write_text(json.dumps(dict(skipped=skipped, downmixed=downmixed,
-                                                       resampled=resampled)))
-        shutil.rmtree(out, ignore_errors=True)
-        tmp.rename(out)  # atomic: a crash never leaves a half-written cache
-        if skipped:
-            log.warning("skipped %d bad audio files: %s; first: %s", sum(map(len, skipped.values())),
-                        _counts(skipped), {r: names[0] for r, names in skipped.items()})
-        log.info("decoded %d files into features in %.1f s, cached in %s", len(rows["name"]),
-                 time.perf_counter() - start, out)
 
     # ---- loading ---------------------------------------------------------------------------
     def setup(self, stage: str | None = None) -> None:
@@ -177,13 +132,14 @@ class DigitsDataModule(SplitDataModule):
         log.info("data: %s", self.stats)
 
     def _load(self, role: str) -> tuple[dict, dict]:
-        """The cached columns of one source as Python lists and tensors, and its meta.json."""
+        """The cached columns of one source, and its meta.json; skipped files are logged every run."""
         path = self._prepared(*self.sources[role])
-        table = datasets.load_from_disk(str(path / "dataset")).data
-        columns = {k: table.column(k).to_pylist() for k in ("name", "label", "speaker", "take", "group")}
-        columns["frames"] = [f.view(-1, self.featurizer.num_features) for f in _float_lists(table, "frames")]
-        columns["waveform"] = _float_lists(table, "waveform") if self.wave_augment.active else None
-        return columns, json.loads((path / "meta.json").read_text())
+        columns, meta = read_feature_cache(path, self.featurizer.num_features, self.wave_augment.active)
+        if meta["skipped"]:
+            log.warning("%s source: skipped %d bad audio files: %s; first: %s", role,
+                        sum(map(len, meta["skipped"].values())), _counts(meta["skipped"]),
+                        {r: names[0] for r, names in meta["skipped"].items()})
+        return columns, meta
 
     def _label_ids(self) -> None:
         to_id = {name: i for i, name in enumerate(self.label_names)}
@@ -285,14 +241,6 @@ def pad_frames(frames: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """Frames [(T_i, F)] -> zero-padded x (B, T, F) and lengths (B,)."""
     lengths = torch.tensor([len(f) for f in frames])
     return torch.nn.utils.rnn.pad_sequence(frames, batch_first=True), lengths
-
-
-def _float_lists(table, column: str) -> list[torch.Tensor]:
-    """A list<float32> Arrow column -> one tensor per row, views of one buffer (no row-wise reads)."""
-    array = table.column(column).combine_chunks()
-    values = torch.from_numpy(array.values.to_numpy(zero_copy_only=False).copy())
-    offsets = array.offsets.to_numpy()
-    return [values[offsets[i]:offsets[i + 1]] for i in range(len(array))]
 
 
 def _subset(columns: dict, index: np.ndarray) -> dict:
