@@ -67,3 +67,12 @@ def test_default_digits_task_trains_offline_on_synthesized_voices(tmp_path):
     metrics = train(cfg)
     assert metrics["data/test_size"] == 10 and metrics["data/train_speakers"] == 2
     assert 0.0 <= metrics["test/acc"] <= 1.0
+
+
+def test_data_labels_name_the_synthesized_source_and_the_test_source():
+    from seqtasks.reports.summary import data_label
+
+    assert data_label({"data": {"source": "tts_digits", "root": None}}) == "tts_digits"
+    cross = {"source": "tts_digits", "test_source": "fsdd", "test_root": "/data/fsdd/recordings/"}
+    assert data_label({"data": cross}) == "tts_digits -> recordings"
+    assert data_label({"data": {"test_source": "tts_digits"}}) == "test-tts_digits"
