@@ -90,6 +90,13 @@ def test_test_source_replaces_the_test_split_with_its_own_test_split(tone_root, 
     assert set(dm.rows["train"]["speaker"]) == {"alice", "bob", "carol"}
 
 
+def test_extra_train_source_adds_its_own_training_split(tone_root, tmp_path):
+    other = write_tone_digits(tmp_path / "other", speakers=("dave",))
+    dm = digits(tone_root, extra_train_source="folder", extra_train_root=other)
+    assert set(dm.rows["train"]["speaker"]) == {"alice", "bob", "carol", "dave"}
+    assert dm.stats["train_size"] == 18 + 6 and "dave" not in dm.rows["test"]["speaker"]
+
+
 # ---- bad input: one line, or skipped and counted ------------------------------------------------
 def broken_files(root):
     """One file of each bad kind beside the good ones."""

@@ -41,11 +41,13 @@ class DigitsDataModule(SplitDataModule):
     (cepstral mean normalization: it removes much of a voice's and a microphone's colour).
     `augment` changes training batches only. Bad files are skipped and counted, or refused
     (`bad_files`). `test_source`/`test_root` replace the test split with another source's own
-    test split: train on synthesized digits, test on FSDD, or the reverse.
+    test split: train on synthesized digits, test on FSDD, or the reverse; `extra_train_source`
+    adds another source's own training split to training (synthesized voices beside recordings).
     """
 
     def __init__(self, source: str = "folder", root=None, hub_id=None, synth: dict | None = None,
-                 test_source: str | None = None, test_root=None, test_speakers: list[str] | None = None,
+                 test_source: str | None = None, test_root=None, extra_train_source: str | None = None,
+                 extra_train_root=None, test_speakers: list[str] | None = None,
                  val_speakers: list[str] | None = None, val_indices: tuple[int, int] = (5, 9),
                  val_fraction: float = 0.1, test_fraction: float = 0.1, sample_rate: int = 8000,
                  features: str = "mfcc", n_mels: int = 40, n_mfcc: int = 20, win_ms: float = 25.0,
@@ -63,7 +65,8 @@ class DigitsDataModule(SplitDataModule):
         for name, value in (("sample_rate", sample_rate), ("batch_size", batch_size)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"data.{name}={value!r} must be a positive int")
-        self.sources = {"main": (source, root, hub_id), "test": (test_source, test_root, None)}
+        self.sources = {"main": (source, root, hub_id), "test": (test_source, test_root, None),
+                        "extra": (extra_train_source, extra_train_root, None)}
         self.synth, self.bad_files = synth, bad_files
         self.split_args = dict(test_speakers=test_speakers, val_speakers=val_speakers,
                                val_indices=tuple(val_indices), val_fraction=val_fraction,
@@ -115,11 +118,14 @@ class DigitsDataModule(SplitDataModule):
         split = assign_splits(main["label"], main["speaker"], main["take"], main["group"], **self.split_args)
         self.rows = {name: _subset(main, np.flatnonzero(split == name)) for name in SPLIT_NAMES}
         self.stats = _file_stats(main_meta, "")
-        if self.sources["test"][0] is not None:
-            other, other_meta = self._load("test")
-            own = assign_splits(other["label"], other["speaker"], other["take"], other["group"])
-            self.rows["test"] = _subset(other, np.flatnonzero(own == "test"))
-            self.stats.update(_file_stats(other_meta, "test_source_"))
+        others = (("test", "test", "test_source_"), ("extra", "train", "extra_train_"))
+        for role, split_name, prefix in others:
+            if self.sources[role][0] is not None:  # another source's own test (or train) split
+                other, other_meta = self._load(role)
+                own = assign_splits(other["label"], other["speaker"], other["take"], other["group"])
+                picked = _subset(other, np.flatnonzero(own == split_name))
+                self.rows[split_name] = picked if role == "test" else _concat(self.rows["train"], picked)
+                self.stats.update(_file_stats(other_meta, prefix))
         self.label_names = sorted(set(self.rows["train"]["label"]))
         self._label_ids()
         train_frames = torch.cat([self._utterance(f) for f in self.rows["train"]["frames"]])  # (N_frames, F)
@@ -245,6 +251,10 @@ def pad_frames(frames: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _subset(columns: dict, index: np.ndarray) -> dict:
     return {k: None if v is None else [v[i] for i in index] for k, v in columns.items()}
+
+
+def _concat(first: dict, second: dict) -> dict:
+    return {k: None if v is None else v + second[k] for k, v in first.items()}
 
 
 def _counts(skipped: dict[str, list[str]]) -> dict[str, int]:
