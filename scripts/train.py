@@ -1,14 +1,22 @@
 """Train one run: `python scripts/train.py task=text data=trec data.root=... encoder=rnn seed=1`,
-or a sweep, one run directory per job: `python scripts/train.py -m encoder=rnn,lstm seed=1,2,3`."""
+or a sweep, one run directory per job: `python scripts/train.py -m encoder=rnn,lstm seed=1,2,3`.
+Bad configuration stops before any data is read with one `error: ...` line; SIGINT or SIGTERM
+stops training with a checkpoint and one `interrupted ...` line (exit status 128 + signal)."""
 
 import sys
 
 import hydra
 from hydra.errors import InstantiationException
+from lightning_fabric.utilities.exceptions import MisconfigurationException
 from omegaconf import DictConfig
 
-from seqtasks.config import CONFIG_DIR, check_choices, job_output_dir
+from seqtasks.config import CONFIG_DIR, check_overrides, job_output_dir
+from seqtasks.resume import TrainingInterrupted
 from seqtasks.train import train
+
+
+def one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="train", version_base="1.3")
@@ -16,15 +24,21 @@ def main(cfg: DictConfig) -> None:
     try:
         cfg.output_dir = job_output_dir(cfg)  # multirun: each job its own directory
         train(cfg)
+    except TrainingInterrupted as e:
+        print(e, file=sys.stderr)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:  # Ctrl+C before training started: nothing saved
+        print("interrupted by SIGINT before a checkpoint was saved", file=sys.stderr)
+        sys.exit(130)
     except InstantiationException as e:  # a constructor refused a config value
-        sys.exit(f"error: {e.__cause__ or e}")
-    except (ValueError, FileNotFoundError) as e:
-        sys.exit(f"error: {e}")
+        sys.exit(f"error: {one_line(e.__cause__ or e)}")
+    except (ValueError, TypeError, FileNotFoundError, MisconfigurationException) as e:
+        sys.exit(f"error: {one_line(e)}")
 
 
 if __name__ == "__main__":
     try:
-        check_choices(sys.argv[1:])
+        check_overrides(sys.argv[1:])
     except ValueError as e:
         sys.exit(f"error: {e}")
     main()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 GROUPS = ("task", "data", "encoder", "trainer", "logger")
@@ -37,13 +41,53 @@ def load_config(overrides: list[str] | None = None, config_name: str = "train") 
         return compose(config_name=config_name, overrides=overrides)
 
 
+def check_overrides(overrides: list[str]) -> None:
+    """One-line ValueError for what Hydra refuses in several lines: an unknown group choice, an
+    override that does not parse, or a key the config does not have (`+key=value` adds one). A
+    sweep (`-m`) is checked with the first value of each swept key."""
+    check_choices(overrides)
+    wanted = [o for o in overrides if not o.startswith("-") and not o.lstrip("+~").startswith("hydra.")]
+    try:
+        parsed = OverridesParser.create().parse_overrides(wanted)
+    except OverrideParseException as e:
+        raise ValueError(f"cannot parse the overrides: {str(e).splitlines()[0]}") from None
+    first = [f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}" if o.is_sweep_override()
+             else o.input_line for o in parsed]
+    try:
+        load_config(first)
+    except ConfigCompositionException as e:
+        unknown = re.search(r"Could not override '([^']+)'", str(e))
+        if not (unknown and "not in struct" in str(e.__cause__)):
+            raise ValueError(" ".join(str(e).split())) from None
+        key = unknown.group(1)
+        parent = key.rpartition(".")[0]
+        groups = load_config([o for o in first if o.split("=")[0] in GROUPS])
+        node = OmegaConf.select(groups, parent) if parent else groups
+        keys = [str(k) for k in node if not str(k).startswith("_")] if isinstance(node, DictConfig) else []
+        raise ValueError(f"unknown key {key}; {parent or 'the config'} has: {', '.join(keys) or 'no keys'} "
+                         f"(+{key}=VALUE adds a key the config does not list)") from None
+
+
+def started_together() -> bool:
+    """Whether a launcher started this process among several (torchrun, or srun with several tasks),
+    rather than Lightning, which hands its processes the run directory itself."""
+    return "TORCHELASTIC_RUN_ID" in os.environ or int(os.environ.get("SLURM_NTASKS", "1")) > 1
+
+
 def job_output_dir(cfg: DictConfig) -> str:
-    """The run directory of this job. A multirun (`-m`) gives each job Hydra's own job directory
-    (`hydra.sweep.dir`/`hydra.sweep.subdir`), so jobs never share one; one `output_dir` for
-    several jobs is refused."""
-    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+    """The run directory of this job: Hydra's run directory, which the processes Lightning starts
+    for DDP inherit (so they share it, timestamp included). A multirun (`-m`) gives each job
+    Hydra's own job directory (`hydra.sweep.dir`/`hydra.sweep.subdir`), so jobs never share one;
+    one `output_dir` for several jobs is refused."""
+    if not HydraConfig.initialized():
         return cfg.output_dir
-    if any(o.split("=", 1)[0].lstrip("+~") == "output_dir" for o in HydraConfig.get().overrides.task):
+    named = any(o.split("=", 1)[0].lstrip("+~") == "output_dir" for o in HydraConfig.get().overrides.task)
+    if HydraConfig.get().mode != RunMode.MULTIRUN:
+        if started_together() and not named:
+            raise ValueError("processes started together (torchrun, srun) need output_dir=DIR: each "
+                             "would otherwise pick its own timestamped run directory")
+        return HydraConfig.get().run.dir
+    if named:
         raise ValueError("output_dir names one directory but -m runs several jobs; set "
                          "hydra.sweep.dir=DIR instead (each job gets its own DIR/<job>)")
     return HydraConfig.get().runtime.output_dir

@@ -1,6 +1,6 @@
-"""`train(cfg) -> metrics`: data, model and Trainer from the config, fit, test with the best
-checkpoint, and write the run directory (config.yaml, run_info.json, checkpoints/, metrics.csv,
-metrics.json)."""
+"""`train(cfg) -> metrics`: check the config, then Trainer, data and model from it, fit (or resume),
+test with the best checkpoint, and write the run directory (config.yaml, run_info.json,
+checkpoints/, metrics.csv, metrics.json) from global rank 0."""
 
 from __future__ import annotations
 
@@ -13,13 +13,18 @@ from pathlib import Path
 
 import datasets
 import pytorch_lightning as pl
-import torch
-from hydra.utils import instantiate
+from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger, Logger
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from seqtasks.data.batching import SamplerPosition
+from seqtasks.devices import supported_precision
 from seqtasks.environment import progress_bar_wanted, run_info
+from seqtasks.resume import BatchSeeds, InterruptCheckpoint, TrainingInterrupted, resume_checkpoint
+from seqtasks.safety import load_checkpoint
+from seqtasks.validation import check_config
 
 log = logging.getLogger(__name__)
 
@@ -54,55 +59,95 @@ def build_loggers(cfg: DictConfig, run_dir: Path) -> list[Logger]:
     return csv[:1] + [lg for lg in loggers if not isinstance(lg, CSVLogger)]
 
 
-def train(cfg: DictConfig, command: str | None = None) -> dict[str, float]:
+def build_trainer(cfg: DictConfig, run_dir: Path, resolved: dict, callbacks) -> pl.Trainer:
+    """The Trainer of `cfg.trainer` with the run's callbacks: best/last checkpoints, the checkpoint
+    on interruption, the config in every checkpoint and per-batch seeds. Datamodules share out
+    their own batches among DDP processes (`epoch_loader`), so Lightning's sampler stays out."""
+    task_class = get_object(cfg.task._target_)
+    checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best",
+                                 monitor=task_class.monitor, mode=task_class.monitor_mode, save_last=True,
+                                 auto_insert_metric_name=False, enable_version_counter=False)
+    extra = {}
+    if "precision" in cfg.trainer:
+        extra["precision"] = supported_precision(cfg.trainer.precision, cfg.trainer.accelerator)
+    return instantiate(cfg.trainer, default_root_dir=run_dir, logger=build_loggers(cfg, run_dir),
+                       callbacks=[checkpoint, InterruptCheckpoint(run_dir / "checkpoints"),
+                                  ConfigInCheckpoint(resolved), SamplerPosition(), BatchSeeds(cfg.seed),
+                                  *callbacks],
+                       use_distributed_sampler=False,
+                       enable_progress_bar=progress_bar_wanted(cfg.trainer.get("enable_progress_bar", True)),
+                       **extra)
+
+
+def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str, float]:
     """Trains one run and returns its final metrics (also written to metrics.json). `command`
-    (default: this process's command line) lands in run_info.json with versions and hardware."""
+    (default: this process's command line) lands in run_info.json with versions and hardware;
+    `callbacks` are added to the Trainer's. Runs in every DDP process: the config is checked
+    before any data is read, and the run directory is written by global rank 0 alone. Raises
+    `TrainingInterrupted` when SIGINT or SIGTERM stopped training (`resume=true` continues)."""
+    check_config(cfg)
     run_dir = Path(cfg.output_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     resolved = OmegaConf.to_container(cfg, resolve=True)
-    write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(resolved))
-    write_atomic(run_dir / "run_info.json", json.dumps(run_info(command), indent=2) + "\n")
+    ckpt_path = resume_checkpoint(run_dir, resolved) if cfg.resume else None
+    if ckpt_path is not None:
+        load_checkpoint(ckpt_path)  # a checkpoint that is not plain data is refused in one line
+    trainer = build_trainer(cfg, run_dir, resolved, callbacks)
+    if trainer.is_global_zero and not cfg.resume:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(resolved))
+        write_atomic(run_dir / "run_info.json", json.dumps(run_info(command), indent=2) + "\n")
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     # the run directory already holds config.yaml; CSVLogger would only replace metrics.csv
     warnings.filterwarnings("ignore", message="Experiment logs directory .* exists and is not empty")
+    # SamplerPosition, not the loader, resumes the sampler mid-epoch
+    warnings.filterwarnings("ignore", message=".*your dataloader is not resumable")
     if not progress_bar_wanted():
         datasets.disable_progress_bars()
 
-    data = instantiate(cfg.data)
-    data.prepare_data()
-    data.setup("fit")  # before the model: sizes (vocab, classes) flow from the data
-    if hasattr(data, "save_artifacts"):  # tokenizer, labels, scaling: whatever the data has
-        data.save_artifacts(run_dir)
+    data = prepare_data(cfg, trainer, run_dir)
     model = instantiate(cfg.task, encoder=instantiate(cfg.encoder), _convert_="all",
                         **data.model_kwargs())
     params = sum(p.numel() for p in model.parameters())
     log.info("model: %s parameters; data: %s", f"{params:,}", data.stats)
-
-    checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best",
-                                 monitor=model.monitor, mode=model.monitor_mode, save_last=True,
-                                 auto_insert_metric_name=False, enable_version_counter=False)
-    trainer = instantiate(cfg.trainer, default_root_dir=run_dir,
-                          logger=build_loggers(cfg, run_dir),
-                          callbacks=[checkpoint, ConfigInCheckpoint(resolved)],
-                          enable_progress_bar=progress_bar_wanted(
-                              cfg.trainer.get("enable_progress_bar", True)))
-    start = time.perf_counter()
-    trainer.fit(model, datamodule=data)
-    train_seconds = time.perf_counter() - start
-
-    metrics: dict[str, float] = {}
-    for results in (trainer.validate(model, datamodule=data, ckpt_path="best", verbose=False),
-                    trainer.test(model, datamodule=data, ckpt_path="best", verbose=False)):
-        metrics.update({k: float(v) for k, v in results[0].items()})
-    metrics.update({"train_seconds": round(train_seconds, 2), "params": params,
-                    "best_epoch": _best_epoch(checkpoint),
+    metrics = fit_and_evaluate(trainer, model, data, ckpt_path)
+    metrics.update({"params": params, "best_epoch": _best_epoch(trainer.checkpoint_callback),
                     **{f"data/{k}": v for k, v in data.stats.items()}})
-    write_atomic(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
-    log.info("test: %s", {k: round(v, 4) for k, v in metrics.items() if k.startswith("test/")})
-    print(f"run directory: {run_dir}")
+    if trainer.is_global_zero:
+        write_atomic(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        log.info("test: %s", {k: round(v, 4) for k, v in metrics.items() if k.startswith("test/")})
+        print(f"run directory: {run_dir}")
     return metrics
 
 
+def prepare_data(cfg: DictConfig, trainer: pl.Trainer, run_dir: Path) -> pl.LightningDataModule:
+    """The datamodule, set up before the model (sizes such as vocab and classes flow from it). The
+    first process of each machine builds caches; the others wait for them in `setup`."""
+    data = instantiate(cfg.data)
+    if trainer.local_rank == 0:
+        data.prepare_data()
+    data.setup("fit")
+    if trainer.is_global_zero and hasattr(data, "save_artifacts"):  # tokenizer, labels, scaling
+        data.save_artifacts(run_dir)
+    return data
+
+
+def fit_and_evaluate(trainer: pl.Trainer, model, data, ckpt_path: Path | None) -> dict[str, float]:
+    """Fits (from `ckpt_path` when resuming), then validates and tests the best checkpoint; the
+    metrics and `train_seconds`. A stop by signal becomes `TrainingInterrupted`."""
+    start = time.perf_counter()
+    try:
+        trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
+        seconds, metrics = round(time.perf_counter() - start, 2), {}
+        for run in (trainer.validate, trainer.test):
+            results = run(model, datamodule=data, ckpt_path="best", verbose=False, weights_only=True)
+            metrics.update({k: float(v) for k, v in results[0].items()})
+    except SIGTERMException:  # stopped during fit (interrupted.ckpt) or evaluation (last.ckpt)
+        stopper = next(c for c in trainer.callbacks if isinstance(c, InterruptCheckpoint))
+        last = Path(trainer.checkpoint_callback.last_model_path)
+        raise TrainingInterrupted(stopper.ckpt_path if stopper.ckpt_path.is_file() else last,
+                                  stopper.signum) from None
+    return metrics | {"train_seconds": seconds}
+
+
 def _best_epoch(checkpoint: ModelCheckpoint) -> int:
-    ckpt = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
-    return int(ckpt["epoch"])
+    return int(load_checkpoint(Path(checkpoint.best_model_path))["epoch"])

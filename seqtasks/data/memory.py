@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from seqtasks.data.batching import epoch_loader
 from seqtasks.data.splits import SplitDataModule
 
 
@@ -78,12 +79,5 @@ class AddingDataModule(SplitDataModule):
         return x[:n], y[:n]
 
     def _loader(self, split: str) -> DataLoader:
-        generator = torch.Generator().manual_seed(self.seed)
-        return DataLoader(
-            self.splits[split],
-            batch_size=self.batch_size,
-            shuffle=split == "train",
-            generator=generator,
-            num_workers=self.num_workers,
-        )
-
+        return epoch_loader(self.splits[split], self.batch_size, shuffle=split == "train",
+                            seed=self.seed, trainer=self.trainer, num_workers=self.num_workers)

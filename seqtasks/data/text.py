@@ -12,10 +12,11 @@ from pathlib import Path
 
 import datasets
 import torch
+from filelock import FileLock
 from tokenizers import Tokenizer
 from torch.utils.data import DataLoader
 
-from seqtasks.data.batching import LengthBucketedBatchSampler, pad_token_batch
+from seqtasks.data.batching import epoch_loader, pad_token_batch
 from seqtasks.data.embeddings import lsa_word_vectors
 from seqtasks.data.sources import open_text_source
 from seqtasks.data.splits import SplitDataModule
@@ -72,7 +73,8 @@ class TextDataModule(SplitDataModule):
 
     # ---- preparation (once, cached) -------------------------------------------------------
     def prepare_data(self) -> None:
-        """Builds the processed cache if it is missing; cheap when it exists."""
+        """Builds the processed cache if it is missing; cheap when it exists. Lightning calls it on
+        one process per machine; `setup` (every process) waits for it under a file lock."""
         self._processed_dir()
 
     def _processed_dir(self) -> Path:
@@ -83,10 +85,12 @@ class TextDataModule(SplitDataModule):
                         tok=self.tokenizer_args, **self.split_args)
         key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
         out = self.cache_dir / "text" / key
-        if (out / "meta.json").is_file():
-            log.info("using processed text cache %s", out)
-        else:
-            self._build(*read(), key, out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{out}.lock"):  # several processes (DDP): the first builds, the others wait
+            if (out / "meta.json").is_file():
+                log.info("using processed text cache %s", out)
+            else:
+                self._build(*read(), key, out)
         self._path = out
         return out
 
@@ -255,16 +259,13 @@ class TextDataModule(SplitDataModule):
         self.tokenizer.save(str(Path(run_dir) / "tokenizer.json"))
         (Path(run_dir) / "labels.json").write_text(json.dumps(self.label_names, indent=1))
 
-    def batch_sampler(self, split: str) -> LengthBucketedBatchSampler:
-        shuffle = split == "train"
-        return LengthBucketedBatchSampler(self.splits[split]["length"], self.batch_size,
-                                          shuffle=shuffle, seed=self.seed, bucket=self.bucket)
-
     def _loader(self, split: str) -> DataLoader:
+        """Length-bucketed batches, shared out among DDP processes (see `epoch_loader`)."""
         ds = self.splits[split].select_columns(["input_ids", "label"])
-        return DataLoader(ds, batch_sampler=self.batch_sampler(split), collate_fn=pad_token_batch,
-                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
-
+        return epoch_loader(ds, self.batch_size, shuffle=split == "train", seed=self.seed,
+                            trainer=self.trainer, lengths=self.splits[split]["length"],
+                            bucket=self.bucket, num_workers=self.num_workers,
+                            collate_fn=pad_token_batch)
 
 
 def _encode(tok: Tokenizer, batch: dict) -> dict:

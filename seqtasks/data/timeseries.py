@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from seqtasks.data.batching import epoch_loader
 from seqtasks.data.splits import SplitDataModule
 
 log = logging.getLogger(__name__)
@@ -285,13 +286,6 @@ class SeriesDataModule(SplitDataModule):
         (Path(run_dir) / "scaling.json").write_text(json.dumps(self.state_dict(), indent=1))
 
     def _loader(self, split: str) -> DataLoader:
-        generator = torch.Generator().manual_seed(self.seed)
-        return DataLoader(
-            self.windows[split],
-            batch_size=self.batch_size,
-            shuffle=split == "train",
-            generator=generator,
-            collate_fn=_stack,
-            num_workers=self.num_workers,
-        )
-
+        return epoch_loader(self.windows[split], self.batch_size, shuffle=split == "train",
+                            seed=self.seed, trainer=self.trainer, num_workers=self.num_workers,
+                            collate_fn=_stack)

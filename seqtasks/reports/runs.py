@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytorch_lightning as pl
-import torch
 from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf
+
+from seqtasks.safety import check_targets, load_checkpoint
 
 
 @dataclass
@@ -51,9 +52,12 @@ def resolve_paths(run: str | Path | None = None, ckpt: str | Path | None = None)
 
 
 def read_checkpoint(path: Path) -> dict:
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    """A seqtasks checkpoint, loaded safely: tensors and plain data only, and a stored config that
+    builds only seqtasks components (see `seqtasks.safety`)."""
+    ckpt = load_checkpoint(path)
     if "seqtasks_config" not in ckpt:
         raise ValueError(f"ckpt={path} has no seqtasks_config: not a checkpoint written by seqtasks")
+    check_targets(ckpt["seqtasks_config"], "seqtasks_config")
     return ckpt
 
 
@@ -76,7 +80,9 @@ def datamodule_from_checkpoint(ckpt: dict, overrides: dict | None = None,
     unknown = sorted(set(overrides or {}) - set(options))
     if unknown:
         raise ValueError(f"unknown data option(s) {unknown}; options: {', '.join(options)}")
-    datamodule = instantiate(OmegaConf.merge(data_cfg, overrides or {}), _convert_="all")
+    merged = OmegaConf.merge(data_cfg, overrides or {})
+    check_targets(OmegaConf.to_container(merged), "data")
+    datamodule = instantiate(merged, _convert_="all")
     if setup:
         datamodule.prepare_data()
         datamodule.setup("test")

@@ -10,8 +10,10 @@ from torch import nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
+from seqtasks.tasks.loss_means import log_loss, loss_means
 from seqtasks.tasks.optim import adamw_one_cycle
-from seqtasks.tasks.pooling import SequencePooling
+from seqtasks.tasks.options import check_choice, check_fraction, check_optimizer
+from seqtasks.tasks.pooling import POOLINGS, SequencePooling
 
 EMBEDDING_INITS = ("random", "lsa")
 
@@ -34,14 +36,10 @@ class SequenceClassifier(pl.LightningModule):
         if num_classes < 2 or len(label_names) != num_classes:
             raise ValueError(f"num_classes={num_classes} needs >= 2 classes and one name each, "
                              f"got label_names={label_names}")
-        for name, p in (("input_dropout", input_dropout), ("dropout", dropout)):
-            if not 0.0 <= p < 1.0:
-                raise ValueError(f"task.{name}={p} must be in [0, 1)")
-        if embedding_init not in EMBEDDING_INITS:
-            raise ValueError(f"task.embedding_init='{embedding_init}' is not one of {list(EMBEDDING_INITS)}")
         if embedding_init == "lsa" and vocab_size is None:
             raise ValueError("task.embedding_init=lsa needs token input (vocab_size), not feature frames")
         self.save_hyperparameters(ignore=["encoder"])
+        self.check_options(self.hparams)
         self.input = (nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id) if vocab_size
                       else nn.Linear(num_features, embedding_dim))
         self.input_dropout = nn.Dropout(input_dropout)
@@ -51,6 +49,16 @@ class SequenceClassifier(pl.LightningModule):
         metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes, average="micro"),
                                     "f1_macro": MulticlassF1Score(num_classes, average="macro")})
         self.val_metrics, self.test_metrics = metrics.clone("val/"), metrics.clone("test/")
+        self.loss_means = loss_means()
+
+    @staticmethod
+    def check_options(options: dict) -> None:
+        """Checks the options that need no data (all constructor arguments given in `options`)."""
+        for name in ("input_dropout", "dropout"):
+            check_fraction(name, options[name])
+        check_choice("pooling", options["pooling"], POOLINGS)
+        check_choice("embedding_init", options["embedding_init"], EMBEDDING_INITS)
+        check_optimizer(options)
 
     def setup(self, stage: str) -> None:
         """embedding_init=lsa: start the embedding from word vectors of the training split (the
@@ -69,13 +77,13 @@ class SequenceClassifier(pl.LightningModule):
     def training_step(self, batch, batch_idx):
         x, lengths, y = batch
         loss = F.cross_entropy(self(x, lengths), y)
-        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(y))
+        log_loss(self, "train", loss, len(y))
         return loss
 
     def _eval_step(self, batch, stage: str, metrics: MetricCollection):
         x, lengths, y = batch
         logits = self(x, lengths)
-        self.log(f"{stage}/loss", F.cross_entropy(logits, y), batch_size=len(y))
+        log_loss(self, stage, F.cross_entropy(logits, y), len(y))
         metrics.update(logits, y)
         self.log_dict(metrics, on_step=False, on_epoch=True)
 

@@ -16,7 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
+from seqtasks.tasks.loss_means import log_loss, loss_means
 from seqtasks.tasks.optim import adamw_one_cycle
+from seqtasks.tasks.options import check_choice, check_fraction, check_optimizer
 
 FORECAST_MODELS = ("recurrent", "linear", "repeat_last")
 INSTANCE_NORMS = ("revin", "last", "none")
@@ -144,13 +146,8 @@ class Forecaster(pl.LightningModule):
         loss: str = "mse",
     ):
         super().__init__()
-        if model not in FORECAST_MODELS:
-            raise ValueError(f"task.model='{model}' is not one of {list(FORECAST_MODELS)}")
-        if loss not in LOSSES:
-            raise ValueError(f"task.loss='{loss}' is not one of {list(LOSSES)}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"task.dropout={dropout} must be in [0, 1)")
         self.save_hyperparameters(ignore=["encoder"])
+        self.check_options(self.hparams)
         K = len(target_names)
         self.register_buffer("target_index", torch.arange(K), persistent=False)
         self.register_buffer("mean", torch.tensor(target_mean), persistent=False)
@@ -165,7 +162,20 @@ class Forecaster(pl.LightningModule):
             self.net = DLinear(lookback, horizon)
         metrics = MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()})
         self.val_metrics, self.test_metrics = metrics.clone("val/"), metrics.clone("test/")
+        self.loss_means = loss_means()
         self.test_original = metrics.clone("test/", postfix="_original")
+
+    @staticmethod
+    def check_options(options: dict) -> None:
+        """Checks the options that need no data (all constructor arguments given in `options`)."""
+        check_choice("model", options["model"], FORECAST_MODELS)
+        check_choice("loss", options["loss"], LOSSES)
+        check_choice("instance_norm", options["instance_norm"], INSTANCE_NORMS)
+        check_fraction("dropout", options["dropout"])
+        for name in ("segment_length", "embedding_dim"):
+            if isinstance(options[name], bool) or not isinstance(options[name], int) or options[name] < 1:
+                raise ValueError(f"task.{name}={options[name]!r} must be a positive int")
+        check_optimizer(options)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, L, C), standardized -> forecast (B, H, K), standardized."""
@@ -189,13 +199,13 @@ class Forecaster(pl.LightningModule):
     def training_step(self, batch, batch_idx):
         x, y = batch
         loss = LOSSES[self.hparams.loss](self(x), y)
-        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(y))
+        log_loss(self, "train", loss, len(y))
         return loss if loss.requires_grad else None  # repeat_last has nothing to learn
 
     def _eval_step(self, batch, stage: str, metrics: MetricCollection):
         x, y = batch
         pred = self(x)
-        self.log(f"{stage}/loss", LOSSES[self.hparams.loss](pred, y), batch_size=len(y))
+        log_loss(self, stage, LOSSES[self.hparams.loss](pred, y), len(y))
         metrics.update(pred.flatten(), y.flatten())
         self.log_dict(metrics, on_step=False, on_epoch=True)
         return pred

@@ -14,7 +14,9 @@ from pytorch_lightning.callbacks import Callback
 from torch import nn
 from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
+from seqtasks.tasks.loss_means import log_loss, loss_means
 from seqtasks.tasks.optim import adamw_one_cycle
+from seqtasks.tasks.options import check_optimizer
 
 
 def input_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -102,10 +104,17 @@ class SequenceRegressor(pl.LightningModule):
     ):
         super().__init__()
         self.save_hyperparameters(ignore=["encoder"])
+        self.check_options(self.hparams)
         self.encoder = encoder(input_size=num_features)
         self.head = nn.Linear(self.encoder.output_dim, 1)
         metrics = MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError()})
         self.val_metrics, self.test_metrics = metrics.clone("val/"), metrics.clone("test/")
+        self.loss_means = loss_means()
+
+    @staticmethod
+    def check_options(options: dict) -> None:
+        """Checks the options that need no data (all constructor arguments given in `options`)."""
+        check_optimizer(options)
 
     def forward(self, x, lengths):
         """x (B, T, F), lengths (B,) -> (B,)"""
@@ -119,12 +128,12 @@ class SequenceRegressor(pl.LightningModule):
     def training_step(self, batch, batch_idx):
         pred, y = self._step(batch)
         loss = F.mse_loss(pred, y)
-        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(y))
+        log_loss(self, "train", loss, len(y))
         return loss
 
     def _eval_step(self, batch, stage: str, metrics: MetricCollection):
         pred, y = self._step(batch)
-        self.log(f"{stage}/loss", F.mse_loss(pred, y), batch_size=len(y))
+        log_loss(self, stage, F.mse_loss(pred, y), len(y))
         metrics.update(pred, y)
         self.log_dict(metrics, on_step=False, on_epoch=True)
 

@@ -1,0 +1,92 @@
+"""A bad configuration stops before any data is read, with one line naming the key and what it
+accepts: unknown keys, wrong types, values out of range, devices that do not exist."""
+
+import os
+
+import pytest
+import torch
+
+from seqtasks.config import load_config
+from seqtasks.train import train
+from tests.conftest import script_error
+
+NOWHERE = "/nonexistent/data"  # read it, and the error would name it instead
+
+
+TEXT = ("data=files", f"data.root={NOWHERE}")
+FORECAST = ("task=forecast", "data=series", f"data.path={NOWHERE}/series.csv")
+
+
+def config_error(tmp_path, *overrides: str, data=TEXT) -> str:
+    """The error train() raises for the config of `data` with `overrides`; no run directory."""
+    cfg = load_config([*data, "trainer=cpu", f"output_dir={tmp_path}/run", *overrides])
+    with pytest.raises((ValueError, TypeError)) as info:
+        train(cfg)
+    assert not (tmp_path / "run").exists()
+    assert "\n" not in str(info.value)
+    return str(info.value)
+
+
+def test_unknown_override_key_names_the_keys_there_are(monkeypatch, tmp_path):
+    message = script_error(monkeypatch, "train.py", "encoder.hidden=8", f"output_dir={tmp_path}/run")
+    assert message.startswith("error: unknown key encoder.hidden; encoder has: hidden_size, num_layers,")
+    assert "\n" not in message
+
+
+def test_an_added_key_must_be_an_argument_of_its_class(tmp_path):
+    assert config_error(tmp_path, "+encoder.hidden=8").startswith(
+        "unknown key encoder.hidden; encoder (seqtasks.encoders.LSTMEncoder) accepts: input_size, "
+        "hidden_size")
+
+
+@pytest.mark.parametrize("override, message", [
+    ("encoder.hidden_size=abc", "encoder.hidden_size='abc' has the wrong type; expected int"),
+    ("task.lr=fast", "task.lr='fast' has the wrong type; expected float"),
+    ("trainer.max_epochs=[1]", "trainer.max_epochs=[1] has the wrong type; expected int or null"),
+    ("seed=one", "seed='one' has the wrong type; expected int"),
+    ("seed=-1", "seed=-1 must lie in [0, 2**32)"),
+])
+def test_wrong_types(tmp_path, override, message):
+    assert config_error(tmp_path, override) == message
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["encoder.hidden_size=-4"], "encoder.hidden_size=-4 must be a positive int"),
+    (["encoder.dropout=1.0"], r"encoder.dropout=1.0 must be a float in [0, 1)"),
+    (["task.dropout=1.5"], r"task.dropout=1.5 must be in [0, 1)"),
+    (["task.pooling=sum"], "task.pooling='sum' is not one of ['last', 'mean', 'max', 'attention']"),
+])
+def test_values_out_of_range(tmp_path, overrides, message):
+    assert config_error(tmp_path, *overrides) == message
+
+
+def test_forecast_horizon_zero(tmp_path):
+    assert config_error(tmp_path, "data.horizon=0", data=FORECAST) == "data.horizon=0 must be a positive int"
+
+
+def test_more_devices_than_exist(tmp_path):
+    cores = os.cpu_count()
+    message = config_error(tmp_path, "trainer=ddp", "trainer.accelerator=cpu", f"trainer.devices={cores + 1}")
+    assert message == (
+        f"trainer.devices={cores + 1} but this machine has {cores} CPU core(s) "
+        f"(trainer.accelerator=cpu); choose 1..{cores}, -1 (all) or auto")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_gpu_preset_without_a_gpu(tmp_path):
+    assert config_error(tmp_path, "trainer=gpu") == (
+        "trainer.accelerator=gpu but this machine has no GPU; use trainer=cpu or trainer.accelerator=auto")
+
+
+def test_train_script_reports_a_value_error_in_one_line(monkeypatch, tmp_path):
+    message = script_error(monkeypatch, "train.py", "trainer=cpu", "encoder.dropout=2",
+                           f"output_dir={tmp_path}/run")
+    assert message == "error: encoder.dropout=2 must be a float in [0, 1)"
+
+
+def test_processes_started_together_need_an_output_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "test")  # as under torchrun
+    monkeypatch.chdir(tmp_path)  # Hydra makes its default run directory before the check
+    assert script_error(monkeypatch, "train.py", "trainer=cpu") == (
+        "error: processes started together (torchrun, srun) need output_dir=DIR: each would otherwise "
+        "pick its own timestamped run directory")

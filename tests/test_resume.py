@@ -1,0 +1,96 @@
+"""Interruption and resume: a signal mid-epoch saves a checkpoint and stops in one line; resuming
+ends with exactly the metrics of the uninterrupted run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from pytorch_lightning.callbacks import Callback
+
+from seqtasks.resume import TrainingInterrupted
+from seqtasks.train import train
+from tests.conftest import make_rows, tiny_config, write_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+SHORT = ("trainer.max_epochs=2", "data.batch_size=8")  # 54 training rows: 7 batches an epoch
+
+
+class SignalAt(Callback):
+    """Sends this process `signum` at the end of training batch `batch` of epoch `epoch`."""
+
+    def __init__(self, epoch: int, batch: int, signum=signal.SIGTERM):
+        self.at, self.signum = (epoch, batch), signum
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if (trainer.current_epoch, batch_idx) == self.at:
+            os.kill(os.getpid(), self.signum)
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("resume")
+    write_csv(root / "train.csv", make_rows(60, seed=1))
+    write_csv(root / "test.csv", make_rows(25, seed=2))
+    return root
+
+
+def without_times(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if k != "train_seconds"}
+
+
+def test_interrupted_mid_epoch_and_resumed_equals_uninterrupted(toy, tmp_path):
+    whole = train(tiny_config(toy, tmp_path / "whole", *SHORT))
+    cut = tmp_path / "cut"
+    with pytest.raises(TrainingInterrupted) as info:
+        train(tiny_config(toy, cut, *SHORT), callbacks=[SignalAt(epoch=1, batch=2)])
+    assert info.value.checkpoint == cut / "checkpoints" / "interrupted.ckpt"
+    assert info.value.exit_code == 128 + signal.SIGTERM
+    saved = torch.load(info.value.checkpoint, weights_only=True)
+    assert saved["epoch"] == 1 and saved["sampler_position"] == [1, 3]  # 3 batches of epoch 1 done
+
+    resumed = train(tiny_config(toy, cut, *SHORT, "resume=true"))
+    assert without_times(resumed) == without_times(whole)
+    a, b = (torch.load(d / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
+            for d in (tmp_path / "whole", cut))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not info.value.checkpoint.exists()  # a finished fit removes it
+
+
+def test_same_seed_gives_identical_metrics_json(toy, tmp_path):
+    for name in ("a", "b"):
+        train(tiny_config(toy, tmp_path / name, *SHORT))
+    a, b = (json.loads((tmp_path / n / "metrics.json").read_text()) for n in ("a", "b"))
+    assert without_times(a) == without_times(b)
+
+
+def test_resume_needs_a_checkpoint_and_the_same_config(toy, tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"resume=true but .*fresh/checkpoints holds no interrupted"):
+        train(tiny_config(toy, tmp_path / "fresh", *SHORT, "resume=true"))
+    with pytest.raises(TrainingInterrupted):
+        train(tiny_config(toy, tmp_path / "cut", *SHORT), callbacks=[SignalAt(0, 1)])
+    with pytest.raises(ValueError, match=r"1 key\(s\) differ .*trainer.max_epochs: 2 -> 3"):
+        train(tiny_config(toy, tmp_path / "cut", *SHORT, "trainer.max_epochs=3", "resume=true"))
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_with_one_line(toy, tmp_path):
+    run_dir = tmp_path / "run"
+    command = [sys.executable, str(ROOT / "scripts" / "train.py"), "trainer=cpu", "data=files",
+               f"data.root={toy}", "data.batch_size=8", "encoder.hidden_size=8", "task.embedding_dim=8",
+               "trainer.max_epochs=1000", f"output_dir={run_dir}", f"data.cache_dir={tmp_path}/cache"]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    for line in process.stdout:  # the marker: training has started, signals are handled
+        if "Ctrl+C or SIGTERM stops after this batch" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGINT
+    assert stderr.strip().splitlines()[-1] == (
+        f"interrupted by SIGINT: saved {run_dir}/checkpoints/interrupted.ckpt; continue with the same "
+        f"command plus resume=true output_dir={run_dir}")
+    assert torch.load(run_dir / "checkpoints" / "interrupted.ckpt", weights_only=True)["sampler_position"]
