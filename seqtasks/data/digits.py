@@ -20,7 +20,8 @@ from seqtasks.data.audio_cache import SkipLog, build_feature_cache, read_feature
 from seqtasks.data.audio_sources import open_audio_source
 from seqtasks.data.audio_splits import SPLIT_NAMES, assign_splits
 from seqtasks.data.augment import build_augmentation
-from seqtasks.data.batching import LengthBucketedBatchSampler
+from seqtasks.data.batching import epoch_loader
+from seqtasks.data.speech import synth_settings
 from seqtasks.data.splits import SplitDataModule
 from seqtasks.data.text import default_cache_dir
 
@@ -67,6 +68,8 @@ class DigitsDataModule(SplitDataModule):
                 raise ValueError(f"data.{name}={value!r} must be a positive int")
         self.sources = {"main": (source, root, hub_id), "test": (test_source, test_root, None),
                         "extra": (extra_train_source, extra_train_root, None)}
+        if "tts_digits" in (source, test_source, extra_train_source):
+            synth_settings(synth)  # refuses bad synth settings before anything is read
         self.synth, self.bad_files = synth, bad_files
         self.split_args = dict(test_speakers=test_speakers, val_speakers=val_speakers,
                                val_indices=tuple(val_indices), val_fraction=val_fraction,
@@ -188,11 +191,12 @@ class DigitsDataModule(SplitDataModule):
         return (*pad_frames(frames), rows["y"][indices])
 
     def _loader(self, split: str) -> DataLoader:
-        lengths = [len(f) for f in self.rows[split]["frames"]]
-        sampler = LengthBucketedBatchSampler(lengths, self.batch_size, shuffle=split == "train",
-                                             seed=self.seed, bucket=self.bucket)
-        return DataLoader(range(len(lengths)), batch_sampler=sampler, collate_fn=partial(self._batch, split),
-                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
+        """Length-bucketed batches of row indices, collated into frames here, shared out among DDP
+        processes (see `epoch_loader`)."""
+        lengths = torch.tensor([len(f) for f in self.rows[split]["frames"]])
+        return epoch_loader(range(len(lengths)), self.batch_size, shuffle=split == "train", seed=self.seed,
+                            trainer=self.trainer, lengths=lengths, bucket=self.bucket,
+                            num_workers=self.num_workers, collate_fn=partial(self._batch, split))
 
     # ---- checkpoints, reports and prediction -----------------------------------------------
     def state_dict(self) -> dict:
