@@ -1,12 +1,12 @@
 """Predict with a checkpoint alone: `python scripts/predict.py ckpt=PATH inputs=["a text","another"]`
-or `inputs=texts.txt` (one text per line); JSON lines (input, prediction, probabilities) go to
-stdout, or to `out=FILE`."""
+or `inputs=texts.txt` (one text per line), or audio files for task=digits; JSON lines (input, prediction,
+probabilities) go to stdout, or to `out=FILE`."""
 
 from seqtasks.cli import parse_args, run_main
 from seqtasks.predict import predict, write_records
 
 ARGS = {"ckpt": "checkpoint file (e.g. RUN_DIR/checkpoints/best.ckpt)",
-        "inputs": "[text, ...] or a .txt file with one input per line",
+        "inputs": "[text, ...] or a .txt file with one input per line; audio files or folders (digits)",
         "out": "JSON-lines file (default: stdout)", "batch_size": "inputs per batch (default: the run's)",
         "device": "cpu or cuda (default: cuda when present)"}
 

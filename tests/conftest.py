@@ -103,3 +103,35 @@ def script_error(monkeypatch, script: str, *args: str) -> str:
     with pytest.raises(SystemExit) as info:
         run_script(monkeypatch, script, *args)
     return str(info.value.code)
+
+
+def write_tone(path: Path, digit: int, rate: int = 8000, seconds: float = 0.3, seed: int = 0,
+               channels: int = 1) -> Path:
+    """A stand-in for a spoken digit: two tones whose pitches give the digit away, plus a little noise."""
+    import numpy as np
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(rate * seconds)) / rate
+    wave = 0.4 * np.sin(2 * np.pi * (300 + 150 * digit) * t)\
+        + 0.2 * np.sin(2 * np.pi * 1800 / (1 + digit) * t)
+    wave = (wave + 0.02 * rng.standard_normal(len(t))).astype("float32")
+    sf.write(path, np.stack([wave] * channels, 1) if channels > 1 else wave, rate, subtype="PCM_16")
+    return path
+
+
+def write_tone_digits(root: Path, digits=(0, 1, 2), speakers=("alice", "bob", "carol"),
+                      takes: int = 12) -> Path:
+    """A folder in the FSDD layout, {digit}_{speaker}_{index}.wav: take 0-4 test, 5-9 validation."""
+    root.mkdir(parents=True, exist_ok=True)
+    for d in digits:
+        for s, speaker in enumerate(speakers):
+            for take in range(takes):
+                write_tone(root / f"{d}_{speaker}_{take}.wav", d, seed=100 * d + 10 * s + take)
+    return root
+
+
+@pytest.fixture
+def tone_root(tmp_path) -> Path:
+    """3 digits x 3 speakers x 12 takes of tone 'speech' in the FSDD layout (108 files)."""
+    return write_tone_digits(tmp_path / "tones")

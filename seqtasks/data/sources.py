@@ -62,7 +62,7 @@ def _find_split_files(root: Path) -> dict[str, Path]:
     return found
 
 
-def _stat_fingerprint(paths) -> str:
+def stat_fingerprint(paths) -> str:
     """Hash of path, size and modification time: cheap, and changes when a file does."""
     h = hashlib.sha256()
     for p in sorted(paths):
@@ -100,7 +100,7 @@ def _open_split_files(split_files: dict[str, Path], cache_dir):
             raise ValueError(f"could not read {sorted(data_files.values())}: {e}") from e
         return dsd, dict(data_files)
 
-    return _stat_fingerprint(split_files.values()), read
+    return stat_fingerprint(split_files.values()), read
 
 
 def _read_text(path: Path) -> str:
@@ -125,7 +125,7 @@ def _open_label_folders(root: Path):
                 "file": [str(p.relative_to(root)) for p in files]}
         return datasets.DatasetDict({"train": datasets.Dataset.from_dict(rows)}), {"train": str(root)}
 
-    return _stat_fingerprint(files), read
+    return stat_fingerprint(files), read
 
 
 def _open_builtin(name: str):

@@ -28,7 +28,8 @@ def report_dir(run_dir: Path | None, ckpt: Path, data: dict, out) -> Path:
     base = run_dir if run_dir is not None else ckpt.parent
     if not data:
         return base / "report"
-    return base / ("report-" + data_label({"data": data}).replace("/", "_").replace(" ", "_"))
+    label = data_label({"data": data}).replace(" -> ", "-").replace("/", "_").replace(" ", "_")
+    return base / ("report-" + label)
 
 
 def report_metrics(sections: list[Section]) -> dict:

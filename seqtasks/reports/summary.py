@@ -29,15 +29,25 @@ def load_runs(run_dirs) -> list[dict]:
 
 def data_label(config: dict) -> str:
     """A short name of the data a config reads: the builtin, the hub id, the folder or file name,
-    else the datamodule's name (e.g. Adding for generated data)."""
+    a named source (tts_digits), else the datamodule's name (e.g. Adding for generated data); a
+    separate test source is added after an arrow (`tts_digits -> recordings`)."""
     data = config.get("data", {})
+    test = data.get("test_root") or data.get("test_source")
+    test = str(test).rstrip("/").rsplit("/", 1)[-1] if test else None
+    label = _source_label(data)
+    if test:
+        return f"{label} -> {test}" if label else f"test-{test}"
+    return label or str(data.get("_target_", "?")).rsplit(".", 1)[-1].removesuffix("DataModule")
+
+
+def _source_label(data: dict) -> str | None:
     for key in ("builtin", "hub_id", "root", "path"):
         if data.get(key):
             name = str(data[key]).rstrip("/")
             return name if key == "hub_id" else name.rsplit("/", 1)[-1]
     if data.get("files"):
         return "files"
-    return str(data.get("_target_", "?")).rsplit(".", 1)[-1].removesuffix("DataModule")
+    return data["source"] if data.get("source") not in (None, "folder") else None
 
 
 def _setup_key(cfg: dict) -> str:

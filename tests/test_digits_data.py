@@ -1,0 +1,194 @@
+"""DigitsDataModule: splits, caching, and every kind of bad audio input (skipped and counted, or refused)."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from seqtasks.data import DigitsDataModule
+from seqtasks.data.audio import wav_truncation
+from tests.conftest import write_tone, write_tone_digits
+
+
+def digits(root, **kwargs) -> DigitsDataModule:
+    dm = DigitsDataModule(root=root, **kwargs)
+    dm.prepare_data()
+    dm.setup("fit")
+    return dm
+
+
+def takes(dm, split):
+    return {int(name.split("_")[2].split(".")[0]) for name in dm.rows[split]["name"]}
+
+
+def test_official_split_takes_test_from_index_0_to_4_and_validation_from_training(tone_root):
+    dm = digits(tone_root)
+    assert takes(dm, "test") == {0, 1, 2, 3, 4}
+    assert takes(dm, "validation") == {5, 6, 7, 8, 9}
+    assert takes(dm, "train") == {10, 11}
+    assert (dm.stats["train_size"], dm.stats["validation_size"], dm.stats["test_size"]) == (18, 45, 45)
+    assert dm.model_kwargs() == dict(num_features=20, num_classes=3, label_names=["0", "1", "2"])
+
+
+def test_speaker_split_holds_out_whole_speakers(tone_root):
+    dm = digits(tone_root, test_speakers=["bob"], val_speakers=["carol"])
+    assert set(dm.rows["test"]["speaker"]) == {"bob"} and len(dm.rows["test"]["name"]) == 36
+    assert set(dm.rows["validation"]["speaker"]) == {"carol"}
+    assert set(dm.rows["train"]["speaker"]) == {"alice"}
+
+
+def test_speaker_split_without_val_speakers_validates_on_takes_5_to_9_of_the_others(tone_root):
+    dm = digits(tone_root, test_speakers=["bob"])
+    assert set(dm.rows["validation"]["speaker"]) == {"alice", "carol"}
+    assert takes(dm, "validation") == {5, 6, 7, 8, 9}
+    assert takes(dm, "train") == {0, 1, 2, 3, 4, 10, 11}
+
+
+def test_unknown_test_speaker_lists_the_known_ones(tone_root):
+    known = r"speakers: \['alice', 'bob', 'carol'\]"
+    with pytest.raises(ValueError, match=r"unknown speaker\(s\) \['zoe'\]; " + known):
+        digits(tone_root, test_speakers=["zoe"])
+
+
+def test_second_run_reads_cached_features(tone_root):
+    first = digits(tone_root)
+    second = digits(tone_root)
+    assert (first.features_built, second.features_built) == (1, 0)
+    assert second.prepare_seconds < first.prepare_seconds
+    pairs = zip(first.rows["test"]["frames"], second.rows["test"]["frames"], strict=True)
+    assert all(np.array_equal(a, b) for a, b in pairs)
+
+
+def test_features_are_normalized_with_training_statistics(tone_root):
+    dm = digits(tone_root)
+    x, lengths, y = next(iter(dm.train_dataloader()))
+    frames = torch_cat_valid(x, lengths)
+    assert abs(float(frames.mean())) < 0.2 and abs(float(frames.std()) - 1) < 0.2
+    assert x.shape[2] == 20 and len(y) == len(lengths)
+
+
+def torch_cat_valid(x, lengths):
+    import torch
+
+    return torch.cat([x[i, : lengths[i]] for i in range(len(x))])
+
+
+def test_label_folders_give_labels_and_a_stratified_split(tmp_path):
+    for label in ("yes", "no"):
+        (tmp_path / label).mkdir()
+        for i in range(20):
+            write_tone(tmp_path / label / f"{i}.wav", 1 if label == "yes" else 5, seed=i)
+    dm = digits(tmp_path)
+    assert dm.label_names == ["no", "yes"]
+    assert sorted(dm.rows["test"]["label"]) == ["no"] * 2 + ["yes"] * 2
+    assert dm.stats["train_size"] + dm.stats["validation_size"] + dm.stats["test_size"] == 40
+
+
+def test_test_source_replaces_the_test_split_with_its_own_test_split(tone_root, tmp_path):
+    other = write_tone_digits(tmp_path / "other", speakers=("dave",))
+    dm = digits(tone_root, test_source="folder", test_root=other)
+    assert set(dm.rows["test"]["speaker"]) == {"dave"} and takes(dm, "test") == {0, 1, 2, 3, 4}
+    assert set(dm.rows["train"]["speaker"]) == {"alice", "bob", "carol"}
+
+
+def test_extra_train_source_adds_its_own_training_split(tone_root, tmp_path):
+    other = write_tone_digits(tmp_path / "other", speakers=("dave",))
+    dm = digits(tone_root, extra_train_source="folder", extra_train_root=other)
+    assert set(dm.rows["train"]["speaker"]) == {"alice", "bob", "carol", "dave"}
+    assert dm.stats["train_size"] == 18 + 6 and "dave" not in dm.rows["test"]["speaker"]
+
+
+# ---- bad input: one line, or skipped and counted ------------------------------------------------
+def broken_files(root):
+    """One file of each bad kind beside the good ones."""
+    good = (root / "1_alice_0.wav").read_bytes()
+    (root / "2_alice_20.wav").write_bytes(good[: len(good) // 2])  # truncated
+    (root / "2_alice_21.wav").write_text("this is not audio")  # not audio at all
+    sf.write(root / "2_alice_22.wav", np.zeros(0, "float32"), 8000)  # zero length
+    sf.write(root / "2_alice_23.wav", np.zeros(4000, "float32"), 8000)  # all silent
+    write_tone(root / "seven.wav", 7)  # name outside the FSDD pattern
+
+
+def test_bad_files_are_skipped_and_counted_by_reason(tone_root):
+    broken_files(tone_root)
+    dm = digits(tone_root)
+    counts = {k: v for k, v in dm.stats.items() if k.startswith("skipped_")}
+    assert counts == dict(skipped_unreadable=1, skipped_truncated=1, skipped_empty=1, skipped_silent=1,
+                          skipped_bad_name=1, skipped_empty_label_folder=0)
+    assert dm.stats["train_size"] == 18  # the good files are all there
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda r, good: (r / "2_alice_20.wav").write_bytes(good[:3000]),
+     r"2_alice_20\.wav: truncated: data chunk holds"),
+    (lambda r, good: (r / "2_alice_21.wav").write_text("hello"), r"2_alice_21\.wav: not readable audio"),
+    (lambda r, good: sf.write(r / "2_alice_22.wav", np.zeros(0), 8000), r"2_alice_22\.wav: holds no samples"),
+    (lambda r, good: sf.write(r / "2_alice_23.wav", np.zeros(800), 8000), r"2_alice_23\.wav: is silent"),
+    (lambda r, good: write_tone(r / "seven.wav", 7), r"seven\.wav: does not match \{digit\}_\{speaker\}"),
+])
+def test_bad_file_is_a_one_line_error_when_configured(tone_root, make, match):
+    make(tone_root, (tone_root / "1_alice_0.wav").read_bytes())
+    with pytest.raises(ValueError, match=match + r".*set data.bad_files=skip") as info:
+        digits(tone_root, bad_files="error")
+    assert "\n" not in str(info.value)
+
+
+def test_stereo_file_is_downmixed_and_kept(tone_root):
+    write_tone(tone_root / "2_alice_0.wav", 2, channels=2)
+    dm = digits(tone_root, bad_files="error")
+    assert dm.stats["stereo_downmixed"] == 1 and dm.stats["test_size"] == 45
+
+
+def test_file_at_another_rate_is_resampled_without_error(tone_root):
+    write_tone(tone_root / "2_alice_0.wav", 2, rate=22050)
+    dm = digits(tone_root, bad_files="error")
+    assert dm.stats["resampled"] == 1
+    index = dm.rows["test"]["name"].index("2_alice_0.wav")
+    other = dm.rows["test"]["name"].index("2_bob_0.wav")  # the same 0.3 s at 8 kHz
+    assert abs(len(dm.rows["test"]["frames"][index]) - len(dm.rows["test"]["frames"][other])) <= 1
+
+
+def test_empty_folder_is_a_one_line_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"data.root=.* holds no .wav/.flac/.ogg files"):
+        digits(tmp_path)
+
+
+def test_label_folder_without_files_is_counted_or_refused(tmp_path):
+    root = tmp_path / "words"
+    for label in ("yes", "no"):
+        (root / label).mkdir(parents=True)
+        for i in range(10):
+            write_tone(root / label / f"{i}.wav", 1 if label == "yes" else 5, seed=i)
+    (root / "maybe").mkdir()
+    assert digits(root).stats["skipped_empty_label_folder"] == 1
+    with pytest.raises(ValueError, match=r"maybe/: label folder holds no .wav/.flac/.ogg files"):
+        digits(root, bad_files="error", cache_dir=str(tmp_path / "other_cache"))
+
+
+def test_wav_truncation_reads_the_data_chunk_size(tmp_path):
+    good = write_tone(tmp_path / "a.wav", 1).read_bytes()
+    assert wav_truncation(good) is None
+    assert wav_truncation(good[:100]).startswith("truncated: data chunk holds 56 of 4800 bytes")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(bad_files="ignore"), r"data.bad_files='ignore' is not one of \['skip', 'error'\]"),
+    (dict(augment={"warp": 3}), r"data.augment has unknown key\(s\) \['warp'\]"),
+    (dict(features="wav2vec"), r"data.features='wav2vec' is not one of \['mfcc', 'logmel'\]"),
+    (dict(test_root="x"), r"data.test_root=x needs data.test_source"),
+    (dict(source="s3"), r"data.source='s3' is not one of"),
+])
+def test_bad_options_are_refused(tone_root, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        digits(tone_root, **kwargs)
+
+
+def test_fsdd_offline_without_a_local_copy_says_what_to_pass():
+    hint = r"network is off .*pass data.root=FOLDER .* or use data=tts_digits"
+    with pytest.raises(ValueError, match=hint) as info:
+        digits(None, source="fsdd")
+    assert "\n" not in str(info.value)
+
+
+def test_hub_offline_says_what_to_pass():
+    with pytest.raises(ValueError, match=r"data.hub_id='x/y' needs the network.*data.root=FOLDER"):
+        digits(None, source="hub", hub_id="x/y")
