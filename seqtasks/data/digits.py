@@ -190,10 +190,14 @@ class DigitsDataModule(SplitDataModule):
                   for i in indices]
         return (*pad_frames(frames), rows["y"][indices])
 
+    def lengths(self, split: str) -> torch.Tensor:
+        """Feature frames per utterance of `split`: what length bucketing sorts by."""
+        return torch.tensor([len(f) for f in self.rows[split]["frames"]])
+
     def _loader(self, split: str) -> DataLoader:
         """Length-bucketed batches of row indices, collated into frames here, shared out among DDP
         processes (see `epoch_loader`)."""
-        lengths = torch.tensor([len(f) for f in self.rows[split]["frames"]])
+        lengths = self.lengths(split)
         return epoch_loader(range(len(lengths)), self.batch_size, shuffle=split == "train", seed=self.seed,
                             trainer=self.trainer, lengths=lengths, bucket=self.bucket,
                             num_workers=self.num_workers, collate_fn=partial(self._batch, split))

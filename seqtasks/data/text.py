@@ -259,11 +259,15 @@ class TextDataModule(SplitDataModule):
         self.tokenizer.save(str(Path(run_dir) / "tokenizer.json"))
         (Path(run_dir) / "labels.json").write_text(json.dumps(self.label_names, indent=1))
 
+    def lengths(self, split: str) -> torch.Tensor:
+        """Tokens per row of `split` (after truncation): what length bucketing sorts by."""
+        return torch.as_tensor(self.splits[split]["length"])
+
     def _loader(self, split: str) -> DataLoader:
         """Length-bucketed batches, shared out among DDP processes (see `epoch_loader`)."""
         ds = self.splits[split].select_columns(["input_ids", "label"])
         return epoch_loader(ds, self.batch_size, shuffle=split == "train", seed=self.seed,
-                            trainer=self.trainer, lengths=self.splits[split]["length"],
+                            trainer=self.trainer, lengths=self.lengths(split),
                             bucket=self.bucket, num_workers=self.num_workers,
                             collate_fn=pad_token_batch)
 

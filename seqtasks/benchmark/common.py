@@ -1,0 +1,42 @@
+"""What the measurements share: composing the real configs, a datamodule ready to use, a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from seqtasks.config import load_config
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def real_datasets(shared: Path = SHARED_DATA) -> dict[str, list[str]]:
+    """The real datasets as train.py overrides: BBC News always (a package ships it), TREC, SST-2
+    and FSDD where the shared folder holds them."""
+    found = {"bbc_news": ["task=text"]}
+    for name, overrides, path in (
+        ("trec", ["task=text", "data=trec"], shared / "text" / "trec"),
+        ("sst2", ["task=text", "data=sst2"], shared / "text" / "sst2"),
+        ("fsdd", ["task=digits", "data=fsdd"], shared / "fsdd" / "recordings"),
+    ):
+        if path.is_dir():
+            found[name] = [*overrides, f"data.root={path}"]
+    return found
+
+
+def ready_data(overrides: list[str]) -> tuple[DictConfig, object]:
+    """The composed config (on the CPU) and its datamodule, prepared and set up."""
+    cfg = load_config(["trainer=cpu", *overrides])
+    data = instantiate(cfg.data)
+    data.prepare_data()
+    data.setup("fit")
+    return cfg, data
+
+
+def new_model(cfg: DictConfig, data, seed: int = 0) -> torch.nn.Module:
+    """The task's model with sizes from the data; the same `seed` gives the same weights."""
+    torch.manual_seed(seed)
+    return instantiate(cfg.task, encoder=instantiate(cfg.encoder), _convert_="all", **data.model_kwargs())

@@ -1,0 +1,9 @@
+"""A function for `isolated` to run in a child process: it imports nothing heavy, so the child's
+peak memory is the allocation's."""
+
+import numpy as np
+
+
+def allocate(megabytes: int) -> dict:
+    block = np.ones(megabytes * 2**20 // 8)  # touched pages count as resident
+    return {"sum": float(block[:10].sum())}

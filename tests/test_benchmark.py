@@ -1,0 +1,81 @@
+"""The benchmark's parts on toy inputs: memory measured per process, padding and data-wait
+figures from real datamodules, the time-to-target stop, and the command line's checks."""
+
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+from allocate import allocate
+
+from seqtasks.benchmark.isolate import isolated
+from seqtasks.benchmark.pipeline import data_wait, padding_fractions, text_preparation
+from seqtasks.benchmark.table import markdown
+from seqtasks.benchmark.target import StopAtTarget
+from seqtasks.benchmark.throughput import encoder_speed
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["encoder.hidden_size=8", "task.embedding_dim=8", "data.batch_size=16"]
+
+
+def test_isolated_reports_the_childs_own_peak_memory():
+    small, large = isolated(allocate, 10), isolated(allocate, 300)
+    assert small["sum"] == 10.0
+    assert large["peak_rss_mb"] - small["peak_rss_mb"] > 250
+
+
+def test_padding_fractions_bucketing_cuts_padding(text_root):
+    result = padding_fractions(["task=text", "data=files", f"data.root={text_root}", *TINY])
+    assert result["rows"] > 100 and result["batch_size"] == 16
+    assert 0.0 <= result["padding_fraction_bucketed"] < result["padding_fraction_unbucketed"]
+
+
+def test_data_wait_is_a_small_share_of_a_profiled_epoch(text_root, tmp_path):
+    result = data_wait(["task=text", "data=files", f"data.root={text_root}", *TINY])
+    assert 0.0 < result["data_wait_fraction"] < 1.0
+    assert result["data_wait_seconds"] < result["epoch_seconds"]
+
+
+def test_text_preparation_counts_the_training_rows(text_root, tmp_path):
+    result = text_preparation(str(text_root), str(tmp_path / "cache"), max_length=32)
+    assert result["train_rows"] == 150 - 15  # a tenth carved out for validation
+    assert result["prep_seconds"] > 0
+
+
+def test_encoder_speed_times_every_implementation():
+    rows = encoder_speed([(4, 6)], hidden=8, repeats=1, compile_explicit=False)
+    assert [(r["encoder"], r["impl"]) for r in rows] == [
+        ("RNNEncoder", "fused"), ("RNNEncoder", "explicit"), ("LSTMEncoder", "fused"), ("LSTMEncoder", "explicit")]
+    assert all(r["forward_ms"] > 0 and r["forward_backward_ms"] > 0 for r in rows)
+
+
+@pytest.mark.parametrize("mode, values, stop_epoch", [("max", [0.5, 0.91, 0.95], 1), ("min", [0.9, 0.8, 0.6], 2)])
+def test_stop_at_target_notes_the_first_epoch_that_reaches_it(mode, values, stop_epoch):
+    target = 0.9 if mode == "max" else 0.7
+    stop = StopAtTarget("val/acc", target, mode, started=0.0)
+    trainer = SimpleNamespace(sanity_checking=False, should_stop=False, current_epoch=0, callback_metrics={})
+    for epoch, value in enumerate(values):
+        if trainer.should_stop:
+            break
+        trainer.current_epoch, trainer.callback_metrics = epoch, {"val/acc": torch.tensor(value)}
+        stop.on_validation_end(trainer, None)
+    assert trainer.should_stop and stop.epoch == stop_epoch and stop.seconds > 0
+
+
+def test_markdown_shows_each_section_that_ran():
+    result = {"quick": True, "overhead_ratio": 0.97,
+              "machine": {"cpus": 2, "torch_threads": 2, "torch": "2", "gpu": None, "commit": "abc"},
+              "details": {"padding": {"trec": {"rows": 10, "mean_length": 5.0, "max_length": 9, "batch_size": 4,
+                                               "padding_fraction_bucketed": 0.031, "padding_fraction_unbucketed": 0.5}}}}
+    text = markdown(result)
+    assert "| trec | 10 | 5.0 / 9 | 4 | 3.1 % | 50.0 % |" in text
+    assert "Framework overhead" not in text
+
+
+def test_command_refuses_an_unknown_section(tmp_path):
+    run = subprocess.run([sys.executable, "scripts/benchmark.py", "--out", str(tmp_path / "b.json"),
+                          "--sections", "padding,speed"], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 2
+    assert "unknown section(s) ['speed']" in run.stderr
