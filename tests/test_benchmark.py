@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from allocate import allocate
+from allocate import allocate, allocate_and_release
 
 from seqtasks.benchmark.isolate import isolated
 from seqtasks.benchmark.pipeline import data_wait, padding_fractions, text_preparation
@@ -24,6 +24,10 @@ def test_isolated_reports_the_childs_own_peak_memory():
     small, large = isolated(allocate, 10), isolated(allocate, 300)
     assert small["sum"] == 10.0
     assert large["peak_rss_mb"] - small["peak_rss_mb"] > 250
+
+
+def test_isolated_sees_a_peak_that_was_released_before_the_end():
+    assert isolated(allocate_and_release, 300)["peak_rss_mb"] > 300
 
 
 def test_padding_fractions_bucketing_cuts_padding(text_root):

@@ -6,24 +6,47 @@ import multiprocessing
 import os
 import re
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
+
+
+def _status_mb(field: str) -> float:
+    status = open("/proc/self/status").read()
+    return int(re.search(rf"{field}:\s+(\d+) kB", status).group(1)) / 1024
+
+
+class PeakMemory:
+    """This process's peak resident memory while in the `with` block: the larger of the kernel's
+    high-water mark (VmHWM) and VmRSS sampled every `interval` seconds. Sampling is needed
+    because memory returned with madvise (Arrow's allocator does) lowers RSS without raising
+    VmHWM. (getrusage's ru_maxrss is no use here: Linux carries it across fork and exec.)"""
+
+    def __init__(self, interval: float = 0.02):
+        self.interval, self.peak_mb = interval, 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._done.wait(self.interval):
+            self.peak_mb = max(self.peak_mb, _status_mb("VmRSS"))
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, _status_mb("VmHWM"), _status_mb("VmRSS"))
 
 
 def _call(fn, args: tuple, kwargs: dict, env: dict[str, str]) -> tuple:
     os.environ.update(env)
-    result = fn(*args, **kwargs)
-    rss_mb = peak_rss_mb()
+    with PeakMemory() as memory:
+        result = fn(*args, **kwargs)
     torch = sys.modules.get("torch")  # not imported here: importing it alone takes ~0.5 GB
     gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if torch and torch.cuda.is_available() else None
-    return result, rss_mb, gpu_mb
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory: VmHWM of its own address space. (getrusage's
-    ru_maxrss is not used: Linux carries it across fork and exec, so a spawned child would report
-    its parent's peak when that is larger.)"""
-    status = open("/proc/self/status").read()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    return result, memory.peak_mb, gpu_mb
 
 
 def isolated(fn, *args, env: dict[str, str] | None = None, **kwargs) -> dict:

@@ -101,7 +101,7 @@ def _median_seconds(fn, repeats: int) -> float:
 
 
 def encoder_speed(shapes: list[tuple[int, int]], hidden: int = 128, repeats: int = 5,
-                  compile_explicit: bool = True, device: str = "cpu") -> list[dict]:
+                  compile_explicit: bool = False, device: str = "cpu") -> list[dict]:
     """Milliseconds per forward and forward+backward for RNN/LSTM x fused/explicit(/compiled) at
     each (batch, length); lengths are mixed (T/2..T) so the packed path is exercised."""
     rows = []

@@ -25,6 +25,7 @@ from seqtasks.data.tokenization import train_tokenizer
 log = logging.getLogger(__name__)
 CACHE_VERSION = 1
 EMPTY_TEXT_POLICIES = ("drop", "error")
+ROW_BATCH = 1000  # rows read (and mapped) at a time while preparing
 
 
 def default_cache_dir() -> Path:
@@ -95,13 +96,16 @@ class TextDataModule(SplitDataModule):
         return out
 
     def _build(self, raw, names, key: str, out: Path) -> None:
+        """Cleans, splits, tokenizes and saves the source. Texts are read in batches of
+        `ROW_BATCH` rows and mapped to disk when the source is on disk (files, the hub), so memory
+        stays flat however large the data."""
         tmp = out.with_name(f"{key}.tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         splits, label_names, stats = self._clean_and_split(raw, names)
-        tok = train_tokenizer(splits["train"]["text"], **self.tokenizer_args)
+        tok = train_tokenizer(_texts(splits["train"]), **self.tokenizer_args)
         tok.enable_truncation(self.max_length)
         splits = datasets.DatasetDict({
-            split: ds.map(partial(_encode, tok), batched=True, keep_in_memory=True,
+            split: ds.map(partial(_encode, tok), batched=True, batch_size=ROW_BATCH,
                           new_fingerprint=f"{key}-{split}") for split, ds in splits.items()})
         splits.save_to_disk(tmp / "dataset")
         tok.save(str(tmp / "tokenizer.json"))
@@ -122,20 +126,21 @@ class TextDataModule(SplitDataModule):
         label_names = _label_names(raw["train"].features[label_col], cleaned["train"][label_col])
         features = datasets.Features({"text": datasets.Value("string"),
                                       "label": datasets.ClassLabel(names=label_names)})
+        to_id = {name: i for i, name in enumerate(label_names)}
         for split, ds in cleaned.items():
-            to_id = {name: i for i, name in enumerate(label_names)}
-            labels = [_label_str(raw[split].features[label_col], v) for v in ds[label_col]]
-            unseen = sorted(set(labels) - set(to_id))
+            feature = raw[split].features[label_col]
+            unseen = sorted({_label_str(feature, v) for v in ds[label_col]} - set(to_id))
             if unseen:
                 raise ValueError(f"label(s) {unseen} in {names[split]} never appear in training; "
                                  f"training labels: {label_names}")
-            cleaned[split] = datasets.Dataset.from_dict(
-                {"text": [str(t) for t in ds[text_col]], "label": [to_id[v] for v in labels]},
-                features=features)
+            cleaned[split] = ds.map(
+                lambda b, feature=feature: {"text": [str(t) for t in b[text_col]],
+                                            "label": [to_id[_label_str(feature, v)] for v in b[label_col]]},
+                batched=True, batch_size=ROW_BATCH, features=features, remove_columns=ds.column_names)
         splits = self._carve_missing_splits(datasets.DatasetDict(cleaned))
         if self.split_args["drop_overlap"]:
-            held_out = set(splits["validation"]["text"]) | set(splits["test"]["text"])
-            keep = [i for i, t in enumerate(splits["train"]["text"]) if t not in held_out]
+            held_out = set(_texts(splits["validation"])) | set(_texts(splits["test"]))
+            keep = [i for i, t in enumerate(_texts(splits["train"])) if t not in held_out]
             stats["train_duplicates_removed"] = len(splits["train"]) - len(keep)
             splits["train"] = splits["train"].select(keep)
             log.info("removed %d training texts that also occur in validation/test",
@@ -147,8 +152,7 @@ class TextDataModule(SplitDataModule):
         return splits, label_names, stats
 
     def _drop_empty(self, ds: datasets.Dataset, split: str, name: str, stats: dict):
-        texts = ds[self.columns[0]]
-        empty = [i for i, t in enumerate(texts) if t is None or not str(t).strip()]
+        empty = [i for i, t in enumerate(_texts(ds, self.columns[0])) if t is None or not str(t).strip()]
         if empty and self.split_args["empty_texts"] == "error":
             raise ValueError(f"{len(empty)} empty or whitespace-only text(s) in {name} (first at "
                              f"row {empty[0]}); set data.empty_texts=drop to drop them")
@@ -270,6 +274,12 @@ class TextDataModule(SplitDataModule):
                             trainer=self.trainer, lengths=self.lengths(split),
                             bucket=self.bucket, num_workers=self.num_workers,
                             collate_fn=pad_token_batch)
+
+
+def _texts(ds: datasets.Dataset, column: str = "text"):
+    """The texts of `ds`, read `ROW_BATCH` rows at a time (never the whole column at once)."""
+    for batch in ds.select_columns([column]).iter(batch_size=ROW_BATCH):
+        yield from batch[column]
 
 
 def _encode(tok: Tokenizer, batch: dict) -> dict:
