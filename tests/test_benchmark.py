@@ -3,6 +3,7 @@ figures from real datamodules, the time-to-target stop, and the command line's c
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,7 +14,7 @@ from allocate import allocate, allocate_and_release
 from seqtasks.benchmark.isolate import isolated
 from seqtasks.benchmark.pipeline import data_wait, padding_fractions, text_preparation
 from seqtasks.benchmark.table import markdown
-from seqtasks.benchmark.target import StopAtTarget
+from seqtasks.benchmark.target import StopAtTarget, time_to_target
 from seqtasks.benchmark.throughput import encoder_speed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +67,16 @@ def test_stop_at_target_notes_the_first_epoch_that_reaches_it(mode, values, stop
         trainer.current_epoch, trainer.callback_metrics = epoch, {"val/acc": torch.tensor(value)}
         stop.on_validation_end(trainer, None)
     assert trainer.should_stop and stop.epoch == stop_epoch and stop.seconds > 0
+
+
+def test_time_to_target_trains_until_validation_and_test_reach_it(text_root, tmp_path):
+    overrides = ["task=text", "data=files", f"data.root={text_root}", "data.batch_size=16",
+                 "encoder.hidden_size=16", "task.embedding_dim=16", "task.lr=0.02", "trainer.max_epochs=12"]
+    result = time_to_target(overrides, "val/acc", 0.6, "max", time.time(), str(tmp_path / "run"),
+                            check_test=True)
+    assert result["best_val/acc"] >= 0.6 and result["best_test_acc"] >= 0.6
+    assert 0 < result["seconds"] and 0 < result["test_acc_seconds"]
+    assert max(result["epoch"], result["test_acc_epoch"]) < 11  # stopped once both were reached
 
 
 def test_markdown_shows_each_section_that_ran():

@@ -116,8 +116,9 @@ def _target(result, quick, datasets, shared, tmp):
         if quick:
             overrides = [*overrides, "trainer.max_epochs=1"]
         details[task] = isolated(time_to_target, overrides, metric, target, mode, time.time(),
-                                 str(tmp / f"target-{task}"))
+                                 str(tmp / f"target-{task}"), check_test=metric == "val/acc")
     result["time_to_target_seconds"] = {task: d["seconds"] for task, d in details.items()}
+    result["time_to_target_test_seconds"] = {task: d.get("test_acc_seconds") for task, d in details.items()}
     return details
 
 

@@ -12,6 +12,10 @@ def _pct(value) -> str | None:
     return None if value is None else f"{100 * value:.1f} %"
 
 
+def _at(seconds, epoch) -> str:
+    return "not reached" if seconds is None else f"{seconds} ({epoch})"
+
+
 def markdown(result: dict) -> str:
     d, out = result["details"], []
     m = result["machine"]
@@ -46,7 +50,10 @@ def markdown(result: dict) -> str:
                        for k, v in d["growth"].items()])
     if "target" in d:
         out += ["", "Time to target (wall time from the command's start, validation after each epoch):", ""]
-        out += _table(["task", "metric", "target", "seconds", "epoch", "best", "peak RSS MB"],
-                      [[k, v["metric"], v["target"], v["seconds"], v["epoch"],
-                        round(v[f"best_{v['metric']}"], 4), v["peak_rss_mb"]] for k, v in d["target"].items()])
+        out += _table(["task", "metric", "target", "seconds (epoch)", "best", "test acc: seconds (epoch)",
+                       "best test acc", "peak RSS MB"],
+                      [[k, v["metric"], v["target"], _at(v["seconds"], v["epoch"]),
+                        round(v[f"best_{v['metric']}"], 4), _at(v.get("test_acc_seconds"), v.get("test_acc_epoch")),
+                        v.get("best_test_acc") and round(v["best_test_acc"], 4), v["peak_rss_mb"]]
+                       for k, v in d["target"].items()])
     return "\n".join(out)
