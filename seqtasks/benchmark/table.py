@@ -45,8 +45,10 @@ def markdown(result: dict) -> str:
                        for k, v in d["data_wait"].items()])
     if "growth" in d:
         out += ["", "Growth (BBC News training set replicated, empty cache each):", ""]
-        out += _table(["factor", "train rows", "train.csv MB", "preparation s", "peak RSS MB"],
-                      [[f"{k}x", v["train_rows"], v["train_csv_mb"], v["prep_seconds"], v["peak_rss_mb"]]
+        out += _table(["factor", "train rows", "train.csv MB", "preparation s", "peak RSS MB",
+                       "peak anonymous MB"],
+                      [[f"{k}x", v["train_rows"], v["train_csv_mb"], v["prep_seconds"], v["peak_rss_mb"],
+                        v["peak_anon_mb"]]
                        for k, v in d["growth"].items()])
     if "target" in d:
         out += ["", "Time to target (wall time from the command's start, validation after each epoch):", ""]

@@ -91,17 +91,18 @@ class TextDataModule(SplitDataModule):
             if (out / "meta.json").is_file():
                 log.info("using processed text cache %s", out)
             else:
-                self._build(*read(), key, out)
+                self._build(read, key, out)
         self._path = out
         return out
 
-    def _build(self, raw, names, key: str, out: Path) -> None:
-        """Cleans, splits, tokenizes and saves the source. Texts are read in batches of
-        `ROW_BATCH` rows and mapped to disk when the source is on disk (files, the hub), so memory
-        stays flat however large the data."""
+    def _build(self, read, key: str, out: Path) -> None:
+        """Reads (`read()`), cleans, splits, tokenizes and saves the source. Texts are read in
+        batches of `ROW_BATCH` rows and mapped to disk when the source is on disk (files, the hub),
+        and each stage's input is let go once the next exists, so memory stays flat however large
+        the data (memory-mapped Arrow pages count as resident while a dataset holds them)."""
         tmp = out.with_name(f"{key}.tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
-        splits, label_names, stats = self._clean_and_split(raw, names)
+        splits, label_names, stats = self._clean_and_split(*read())
         tok = train_tokenizer(_texts(splits["train"]), **self.tokenizer_args)
         tok.enable_truncation(self.max_length)
         splits = datasets.DatasetDict({
@@ -123,12 +124,14 @@ class TextDataModule(SplitDataModule):
                     raise ValueError(f"column '{col}' not found in {names[split]} (columns: "
                                      f"{', '.join(ds.column_names)}); set data.{arg}")
             cleaned[split] = self._drop_empty(ds, split, names[split], stats)
-        label_names = _label_names(raw["train"].features[label_col], cleaned["train"][label_col])
+        label_features = {split: ds.features[label_col] for split, ds in raw.items()}
+        del raw, ds  # the raw rows are read once more below, through `cleaned`
+        label_names = _label_names(label_features["train"], cleaned["train"][label_col])
         features = datasets.Features({"text": datasets.Value("string"),
                                       "label": datasets.ClassLabel(names=label_names)})
         to_id = {name: i for i, name in enumerate(label_names)}
         for split, ds in cleaned.items():
-            feature = raw[split].features[label_col]
+            feature = label_features[split]
             unseen = sorted({_label_str(feature, v) for v in ds[label_col]} - set(to_id))
             if unseen:
                 raise ValueError(f"label(s) {unseen} in {names[split]} never appear in training; "
@@ -137,6 +140,7 @@ class TextDataModule(SplitDataModule):
                 lambda b, feature=feature: {"text": [str(t) for t in b[text_col]],
                                             "label": [to_id[_label_str(feature, v)] for v in b[label_col]]},
                 batched=True, batch_size=ROW_BATCH, features=features, remove_columns=ds.column_names)
+        del ds
         splits = self._carve_missing_splits(datasets.DatasetDict(cleaned))
         if self.split_args["drop_overlap"]:
             held_out = set(_texts(splits["validation"])) | set(_texts(splits["test"]))
