@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+import pytorch_lightning as pl
 import torch
 from hydra.utils import get_object
 from omegaconf import OmegaConf
@@ -17,6 +18,7 @@ from omegaconf import OmegaConf
 from seqtasks.config import CONFIG_DIR
 
 TRAINER_TARGET = "pytorch_lightning.Trainer"
+COMPONENT_BASES = (torch.nn.Module, pl.LightningDataModule)  # what a seqtasks `_target_` may be
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -39,8 +41,9 @@ def logger_targets() -> frozenset[str]:
 
 def check_targets(node, path: str = "") -> None:
     """Refuses any `_target_` (at any depth) outside the project's own components: a config, or a
-    checkpoint's stored config, may build only seqtasks classes and functions, the Lightning
-    Trainer and the loggers of the `logger` group, so instantiating it cannot run other code."""
+    checkpoint's stored config, may build only seqtasks models (`nn.Module` classes: encoders,
+    tasks) and datamodules, the Lightning Trainer and the loggers of the `logger` group, so
+    instantiating it cannot run other code (nor a seqtasks function that writes or deletes files)."""
     if isinstance(node, Mapping):
         for key, value in node.items():
             where = f"{path}.{key}" if path else str(key)
@@ -57,12 +60,14 @@ def _check_target(target, where: str) -> None:
     allowed = isinstance(target, str) and (target == TRAINER_TARGET or target in logger_targets())
     if not allowed and isinstance(target, str) and target.startswith("seqtasks."):
         try:  # imports seqtasks modules only; the object found must be defined in seqtasks too
-            allowed = getattr(get_object(target), "__module__", "").split(".")[0] == "seqtasks"
+            found = get_object(target)
         except (ImportError, AttributeError, ValueError):
             raise ValueError(f"{where}={target!r} does not exist") from None
+        allowed = (isinstance(found, type) and issubclass(found, COMPONENT_BASES)
+                   and found.__module__.split(".")[0] == "seqtasks")
     if not allowed:
-        raise ValueError(f"{where}={target!r} is not allowed: a config builds only seqtasks.* "
-                         f"components, {TRAINER_TARGET} and the loggers "
+        raise ValueError(f"{where}={target!r} is not allowed: a config builds only seqtasks models "
+                         f"and datamodules, {TRAINER_TARGET} and the loggers "
                          f"{', '.join(sorted(logger_targets()))}")
 
 
