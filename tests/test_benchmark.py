@@ -51,12 +51,14 @@ def test_text_preparation_counts_the_training_rows(text_root, tmp_path):
 
 def test_encoder_speed_times_every_implementation():
     rows = encoder_speed([(4, 6)], hidden=8, repeats=1, compile_explicit=False)
-    assert [(r["encoder"], r["impl"]) for r in rows] == [
-        ("RNNEncoder", "fused"), ("RNNEncoder", "explicit"), ("LSTMEncoder", "fused"), ("LSTMEncoder", "explicit")]
+    assert [(r["encoder"], r["impl"]) for r in rows] == [("RNNEncoder", "fused"), ("RNNEncoder", "explicit"),
+                                                          ("LSTMEncoder", "fused"),
+                                                          ("LSTMEncoder", "explicit")]
     assert all(r["forward_ms"] > 0 and r["forward_backward_ms"] > 0 for r in rows)
 
 
-@pytest.mark.parametrize("mode, values, stop_epoch", [("max", [0.5, 0.91, 0.95], 1), ("min", [0.9, 0.8, 0.6], 2)])
+@pytest.mark.parametrize("mode, values, stop_epoch",
+                         [("max", [0.5, 0.91, 0.95], 1), ("min", [0.9, 0.8, 0.6], 2)])
 def test_stop_at_target_notes_the_first_epoch_that_reaches_it(mode, values, stop_epoch):
     target = 0.9 if mode == "max" else 0.7
     stop = StopAtTarget("val/acc", target, mode, started=0.0)
@@ -82,8 +84,9 @@ def test_time_to_target_trains_until_validation_and_test_reach_it(text_root, tmp
 def test_markdown_shows_each_section_that_ran():
     result = {"quick": True, "overhead_ratio": 0.97,
               "machine": {"cpus": 2, "torch_threads": 2, "torch": "2", "gpu": None, "commit": "abc"},
-              "details": {"padding": {"trec": {"rows": 10, "mean_length": 5.0, "max_length": 9, "batch_size": 4,
-                                               "padding_fraction_bucketed": 0.031, "padding_fraction_unbucketed": 0.5}}}}
+              "details": {"padding": {"trec": {
+                  "rows": 10, "mean_length": 5.0, "max_length": 9, "batch_size": 4,
+                  "padding_fraction_bucketed": 0.031, "padding_fraction_unbucketed": 0.5}}}}
     text = markdown(result)
     assert "| trec | 10 | 5.0 / 9 | 4 | 3.1 % | 50.0 % |" in text
     assert "Framework overhead" not in text

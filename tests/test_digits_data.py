@@ -1,5 +1,7 @@
 """DigitsDataModule: splits, caching, and every kind of bad audio input (skipped and counted, or refused)."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -56,6 +58,14 @@ def test_second_run_reads_cached_features(tone_root):
     assert second.prepare_seconds < first.prepare_seconds
     pairs = zip(first.rows["test"]["frames"], second.rows["test"]["frames"], strict=True)
     assert all(np.array_equal(a, b) for a, b in pairs)
+
+
+def test_two_processes_preparing_at_once_build_the_cache_once(tone_root):
+    """DDP ranks (or two runs) sharing a cold cache take turns: one builds, the other reads."""
+    modules = [DigitsDataModule(root=tone_root) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda dm: dm.prepare_data(), modules))
+    assert sorted(dm.features_built for dm in modules) == [0, 1]
 
 
 def test_features_are_normalized_with_training_statistics(tone_root):

@@ -60,11 +60,12 @@ def test_resume_refuses_it_before_training(poisoned_ckpt, tiny_run, tmp_path):
 
 @pytest.mark.parametrize("target", ["os.system", "builtins.eval", "seqtasks.train.os.system",
                                     "pytorch_lightning.loggers.WandbLogger",
-                                    "seqtasks.predict.write_records", "seqtasks.data.speech.synthesize_digits"])
+                                    "seqtasks.predict.write_records",
+                                    "seqtasks.data.speech.synthesize_digits"])
 def test_a_config_may_not_build_other_code(target, tmp_path):
     cfg = load_config([f"encoder._target_={target}", f"output_dir={tmp_path}/run"])
-    with pytest.raises(ValueError, match=rf"encoder._target_='{target}' is not allowed: a config builds "
-                                         r"only seqtasks models and datamodules, pytorch_lightning.Trainer"):
+    with pytest.raises(ValueError, match=rf"encoder._target_='{target}' is not allowed: a config "
+                                         r"builds only seqtasks models and datamodules, pytorch_lightning"):
         train(cfg)
 
 

@@ -61,7 +61,7 @@ def write_replicated_csvs(out: Path, factor: int, base_rows: int | None = None) 
         ds = data.splits[split]
         ds = ds.select(range(min(base_rows, len(ds)))) if base_rows else ds
         names = ds.features["label"].names
-        rows = [(text, names[label]) for text, label in zip(ds["text"], ds["label"])]
+        rows = [(text, names[label]) for text, label in zip(ds["text"], ds["label"], strict=True)]
         copies = factor if split == "train" else 1
         with open(out / f"{split}.csv", "w", newline="") as f:
             writer = csv.writer(f)

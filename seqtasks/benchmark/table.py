@@ -55,7 +55,8 @@ def markdown(result: dict) -> str:
         out += _table(["task", "metric", "target", "seconds (epoch)", "best", "test acc: seconds (epoch)",
                        "best test acc", "peak RSS MB"],
                       [[k, v["metric"], v["target"], _at(v["seconds"], v["epoch"]),
-                        round(v[f"best_{v['metric']}"], 4), _at(v.get("test_acc_seconds"), v.get("test_acc_epoch")),
+                        round(v[f"best_{v['metric']}"], 4),
+                        _at(v.get("test_acc_seconds"), v.get("test_acc_epoch")),
                         v.get("best_test_acc") and round(v["best_test_acc"], 4), v["peak_rss_mb"]]
                        for k, v in d["target"].items()])
     return "\n".join(out)

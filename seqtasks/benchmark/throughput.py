@@ -108,33 +108,35 @@ def encoder_speed(shapes: list[tuple[int, int]], hidden: int = 128, repeats: int
     for cls in (RNNEncoder, LSTMEncoder):
         for batch, length in shapes:
             g = torch.Generator().manual_seed(0)
-            x = torch.randn(batch, length, hidden, generator=g).to(device)
+            x = torch.randn(batch, length, hidden, generator=g).to(device)  # (B, T, H)
             lengths = torch.randint(length // 2, length + 1, (batch,), generator=g)
             lengths[0] = length
-            impls = ["fused", "explicit"] + (["explicit+compile"] if compile_explicit else [])
-            for impl in impls:
+            for impl in ["fused", "explicit"] + (["explicit+compile"] if compile_explicit else []):
                 torch.manual_seed(0)
                 enc = cls(hidden, hidden, impl=impl.split("+")[0]).to(device)
                 run = torch.compile(enc) if impl.endswith("compile") else enc
-                start = time.perf_counter()
-                with torch.no_grad():
-                    run(x, lengths)  # compilation, when asked, happens here
-                first = time.perf_counter() - start
-
-                def forward():
-                    with torch.no_grad():
-                        run(x, lengths)
-                    _sync(device)
-
-                def forward_backward():
-                    run(x, lengths)[1].sum().backward()
-                    _sync(device)
-
                 rows.append({"encoder": cls.__name__, "impl": impl, "batch": batch, "length": length,
-                             "device": device, "first_call_s": round(first, 2),
-                             "forward_ms": round(1e3 * _median_seconds(forward, repeats), 2),
-                             "forward_backward_ms": round(1e3 * _median_seconds(forward_backward, repeats), 2)})
+                             "device": device, **_time_encoder(run, x, lengths, repeats, device)})
     return rows
+
+
+def _time_encoder(run, x, lengths, repeats: int, device: str) -> dict:
+    start = time.perf_counter()
+    with torch.no_grad():
+        run(x, lengths)  # compilation, when asked, happens here
+    first = time.perf_counter() - start
+
+    def forward():
+        with torch.no_grad():
+            run(x, lengths)
+        _sync(device)
+
+    def forward_backward():
+        run(x, lengths)[1].sum().backward()
+        _sync(device)
+
+    return {"first_call_s": round(first, 2), "forward_ms": round(1e3 * _median_seconds(forward, repeats), 2),
+            "forward_backward_ms": round(1e3 * _median_seconds(forward_backward, repeats), 2)}
 
 
 def _sync(device: str) -> None:

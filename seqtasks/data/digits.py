@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from filelock import FileLock
 from torch.utils.data import DataLoader
 
 from seqtasks.data.audio import AUDIO_SUFFIXES, FeatureFrames, decode_audio
@@ -95,6 +96,14 @@ class DigitsDataModule(SplitDataModule):
         self.prepare_seconds += time.perf_counter() - start
 
     def _prepared(self, source: str, root, hub_id) -> Path:
+        """The feature cache of one source, built (synthesized or downloaded first) when missing.
+        Several processes (DDP ranks, two runs sharing a cache) take turns under a file lock: the
+        first builds, the others find the cache built."""
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.cache_dir / "audio.lock")):
+            return self._prepared_locked(source, root, hub_id)
+
+    def _prepared_locked(self, source: str, root, hub_id) -> Path:
         fingerprint, list_items = open_audio_source(source, root, hub_id, self.synth, self.cache_dir)
         settings = dict(v=CACHE_VERSION, src=fingerprint, trim_db=self.trim_db, **self.audio_args)
         key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
