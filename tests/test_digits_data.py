@@ -127,12 +127,21 @@ def test_bad_files_are_skipped_and_counted_by_reason(tone_root):
     assert dm.stats["train_size"] == 18  # the good files are all there
 
 
+def click_in_silence() -> np.ndarray:
+    """0.6 s of silence with a 40-sample click: trimming leaves one 10 ms frame."""
+    wave = np.zeros(4800, "float32")
+    wave[2400:2440] = 0.5
+    return wave
+
+
 @pytest.mark.parametrize("make, match", [
     (lambda r, good: (r / "2_alice_20.wav").write_bytes(good[:3000]),
      r"2_alice_20\.wav: truncated: data chunk holds"),
     (lambda r, good: (r / "2_alice_21.wav").write_text("hello"), r"2_alice_21\.wav: not readable audio"),
     (lambda r, good: sf.write(r / "2_alice_22.wav", np.zeros(0), 8000), r"2_alice_22\.wav: holds no samples"),
     (lambda r, good: sf.write(r / "2_alice_23.wav", np.zeros(800), 8000), r"2_alice_23\.wav: is silent"),
+    (lambda r, good: sf.write(r / "2_alice_24.wav", click_in_silence(), 8000),
+     r"2_alice_24\.wav: holds only 10 ms of sound \(under 50 ms\) after trimming silence"),
     (lambda r, good: write_tone(r / "seven.wav", 7), r"seven\.wav: does not match \{digit\}_\{speaker\}"),
 ])
 def test_bad_file_is_a_one_line_error_when_configured(tone_root, make, match):

@@ -16,6 +16,7 @@ from torch import nn
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 FEATURE_KINDS = ("mfcc", "logmel")
+MIN_SOUND_MS = 50  # shorter than this after trimming: nothing to recognize, and no whole STFT window
 SILENCE_PEAK = 1e-4  # a file whose loudest sample stays below this (of full scale) is silent
 
 
@@ -53,7 +54,7 @@ def wav_truncation(data: bytes) -> str | None:
 def decode_audio(source: str | Path | bytes, sample_rate: int, trim_db: float | None = 40.0,
                  name: str | None = None) -> Decoded:
     """A file path or encoded bytes -> mono waveform at `sample_rate`; raises BadAudio for a file
-    that is unreadable, truncated, empty or silent."""
+    that is unreadable, truncated, empty (or under 50 ms of sound once trimmed) or silent."""
     name = name or str(source)
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     truncated = wav_truncation(data)
@@ -72,6 +73,9 @@ def decode_audio(source: str | Path | bytes, sample_rate: int, trim_db: float | 
         waveform = torchaudio.functional.resample(waveform, rate, sample_rate)
     if trim_db is not None:
         waveform = trim_silence(waveform, sample_rate, trim_db)
+    if len(waveform) < sample_rate * MIN_SOUND_MS // 1000:  # a click: too short for one feature window
+        raise BadAudio(name, "empty", f"holds only {1000 * len(waveform) / sample_rate:.0f} ms of sound "
+                                      f"(under {MIN_SOUND_MS} ms) after trimming silence")
     return Decoded(waveform.contiguous(), samples.shape[1] > 1, rate != sample_rate)
 
 
