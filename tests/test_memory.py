@@ -90,3 +90,6 @@ def test_memory_runs_plot_side_by_side(tmp_path):
         runs.append(tmp_path / encoder)
     out = plot_memory_runs(runs, tmp_path / "both.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+    from seqtasks.reports.memory import _val_curve
+
+    assert [epoch for epoch, _ in _val_curve(runs[0])] == [0]  # not the best model's re-validation

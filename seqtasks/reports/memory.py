@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from seqtasks.reports.runs import read_epoch_metrics
+
 
 def _run_label(run_dir: Path) -> str:
     cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
@@ -17,14 +19,16 @@ def _run_label(run_dir: Path) -> str:
 
 
 def _val_curve(run_dir: Path) -> list[tuple[int, float]]:
-    rows = csv.DictReader(open(run_dir / "metrics.csv"))
-    return [(int(r["epoch"]), float(r["val/mse"])) for r in rows if r.get("val/mse")]
+    """(epoch, val/mse) of the trained epochs (not the best checkpoint's re-validation after fit)."""
+    epochs = read_epoch_metrics(run_dir / "metrics.csv")
+    return [(epoch, values["val/mse"]) for epoch, values in epochs.items() if "val/mse" in values]
 
 
 def _grad_norms(run_dir: Path) -> dict[int, list[tuple[int, float]]]:
     by_epoch: dict[int, list[tuple[int, float]]] = {}
-    for r in csv.DictReader(open(run_dir / "gradient_norms.csv")):
-        by_epoch.setdefault(int(r["epoch"]), []).append((int(r["distance_to_end"]), float(r["grad_norm"])))
+    with open(run_dir / "gradient_norms.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            by_epoch.setdefault(int(r["epoch"]), []).append((int(r["distance_to_end"]), float(r["grad_norm"])))
     return by_epoch
 
 
