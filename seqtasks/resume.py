@@ -43,9 +43,11 @@ class InterruptCheckpoint(Callback):
     def __init__(self, dirpath: Path):
         self.ckpt_path = Path(dirpath) / "interrupted.ckpt"
         self.signum: int | None = None
+        self.sigint_before = None
 
     def on_train_start(self, trainer, pl_module) -> None:
         lightning_handler = signal.getsignal(signal.SIGTERM)  # registered by now; restored after fit
+        self.sigint_before = signal.getsignal(signal.SIGINT)  # Lightning does not restore this one
 
         def handler(signum, frame):
             if self.signum is not None:
@@ -58,11 +60,18 @@ class InterruptCheckpoint(Callback):
         if trainer.is_global_zero:
             log.info("training: Ctrl+C or SIGTERM stops after this batch and saves %s", self.ckpt_path)
 
+    def _restore_sigint(self) -> None:
+        if self.sigint_before is not None:  # Ctrl+C acts as before the fit (notebooks, multirun)
+            signal.signal(signal.SIGINT, self.sigint_before)
+            self.sigint_before = None
+
     def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
+        self._restore_sigint()
         if isinstance(exception, SIGTERMException):  # raised between batches: a consistent state
             trainer.save_checkpoint(self.ckpt_path, weights_only=False)  # the full training state
 
     def on_fit_end(self, trainer, pl_module) -> None:
+        self._restore_sigint()
         trainer.strategy.remove_checkpoint(self.ckpt_path)
 
 

@@ -68,6 +68,12 @@ def test_same_seed_gives_identical_metrics_json(toy, tmp_path):
     assert without_times(a) == without_times(b)
 
 
+def test_ctrl_c_acts_as_before_once_training_is_over(toy, tmp_path):
+    before = signal.getsignal(signal.SIGINT)
+    train(tiny_config(toy, tmp_path / "run", *SHORT))
+    assert signal.getsignal(signal.SIGINT) is before
+
+
 def test_resume_needs_a_checkpoint_and_the_same_config(toy, tmp_path):
     with pytest.raises(FileNotFoundError, match=r"resume=true but .*fresh/checkpoints holds no interrupted"):
         train(tiny_config(toy, tmp_path / "fresh", *SHORT, "resume=true"))
