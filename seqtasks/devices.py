@@ -49,9 +49,11 @@ def check_devices(trainer: dict) -> None:
 
 
 def supported_precision(precision, accelerator: str):
-    """`bf16-mixed` on a GPU without bf16 (before Ampere) becomes `16-mixed`; anything else stays."""
+    """`bf16-mixed` on a GPU without native bf16 (before Ampere; torch would emulate it, slowly)
+    becomes `16-mixed`; anything else stays."""
     on_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
-    if str(precision) == "bf16-mixed" and on_gpu and not torch.cuda.is_bf16_supported():
+    native_bf16 = on_gpu and torch.cuda.is_bf16_supported(including_emulation=False)
+    if str(precision) == "bf16-mixed" and on_gpu and not native_bf16:
         log.warning("this GPU has no bf16: training with 16-mixed precision instead of bf16-mixed")
         return "16-mixed"
     return precision

@@ -90,3 +90,15 @@ def test_processes_started_together_need_an_output_dir(monkeypatch, tmp_path):
     assert script_error(monkeypatch, "train.py", "trainer=cpu") == (
         "error: processes started together (torchrun, srun) need output_dir=DIR: each would otherwise "
         "pick its own timestamped run directory")
+
+
+@pytest.mark.parametrize("native, expected", [(True, "bf16-mixed"), (False, "16-mixed")])
+def test_bf16_falls_back_to_16_mixed_on_a_gpu_that_would_only_emulate_it(monkeypatch, native, expected):
+    from seqtasks.devices import supported_precision
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    # torch's default (including_emulation=True) says True on pre-Ampere GPUs too
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported",
+                        lambda including_emulation=True: native or including_emulation)
+    assert supported_precision("bf16-mixed", "gpu") == expected
+    assert supported_precision("32", "gpu") == "32"

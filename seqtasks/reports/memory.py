@@ -28,7 +28,8 @@ def _grad_norms(run_dir: Path) -> dict[int, list[tuple[int, float]]]:
     by_epoch: dict[int, list[tuple[int, float]]] = {}
     with open(run_dir / "gradient_norms.csv", newline="") as f:
         for r in csv.DictReader(f):
-            by_epoch.setdefault(int(r["epoch"]), []).append((int(r["distance_to_end"]), float(r["grad_norm"])))
+            point = (int(r["distance_to_end"]), float(r["grad_norm"]))
+            by_epoch.setdefault(int(r["epoch"]), []).append(point)
     return by_epoch
 
 
