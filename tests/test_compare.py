@@ -91,3 +91,18 @@ def test_multirun_gives_each_job_a_run_dir_and_compare_groups_seeds(tmp_path):
     data = json.loads((path.parent / "metrics.json").read_text())
     assert set(data["per_class_f1"]) == set(rows)
     assert (path.parent / "learning_curves.png").stat().st_size > 1000
+
+
+def test_per_class_f1_refuses_runs_with_other_classes():
+    from types import SimpleNamespace
+
+    from seqtasks.reports.tasks.classification import per_class_differences
+
+    def context(run_dir, names):
+        model = SimpleNamespace(hparams=SimpleNamespace(label_names=names))
+        return SimpleNamespace(run=SimpleNamespace(model=model, run_dir=run_dir), outputs=None)
+
+    groups = [("bbc", [context("a", ["business", "sport"])]),
+              ("trec", [context("b", ["ABBR", "DESC", "HUM"])])]
+    with pytest.raises(ValueError, match=r"per-class F1: b has classes \['ABBR', 'DESC', 'HUM'\]"):
+        per_class_differences(groups)

@@ -103,8 +103,8 @@ def _growth(result, quick, datasets, shared, tmp):
     details = {}
     for factor in GROWTH_FACTORS:
         root = tmp / f"growth-{factor}x"
-        sizes = isolated(write_replicated_csvs, root, factor, base_rows)
-        details[str(factor)] = isolated(text_preparation, str(root), str(tmp / f"cache-{factor}x")) | sizes
+        sizes = write_replicated_csvs(root, factor, base_rows)
+        details[str(factor)] = sizes | isolated(text_preparation, str(root), str(tmp / f"cache-{factor}x"))
     result["growth"] = {"rss_mb": {f: d["peak_rss_mb"] for f, d in details.items()},
                         "anon_mb": {f: d["peak_anon_mb"] for f, d in details.items()},
                         "prep_seconds": {f: d["prep_seconds"] for f, d in details.items()}}

@@ -122,8 +122,14 @@ def mistakes_section(ctx: EvalContext) -> Section:
 
 
 def per_class_differences(groups: list[tuple[str, list[EvalContext]]]) -> Section:
-    """Per-class F1 of each group (mean over its runs), and the spread between groups."""
+    """Per-class F1 of each group (mean over its runs), and the spread between groups. Runs must
+    share their classes (in the same order), or the rows would pair different classes."""
     names = label_names(groups[0][1][0])
+    for _, contexts in groups:
+        for c in contexts:
+            if label_names(c) != names:
+                raise ValueError(f"cannot compare per-class F1: {c.run.run_dir} has classes "
+                                 f"{label_names(c)}, the first run {names}")
     means = {label: [statistics.fmean(per_class_scores(c.outputs)["f1"][i] for c in contexts)
                      for i in range(len(names))] for label, contexts in groups}
     rows = []
