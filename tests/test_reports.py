@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from seqtasks.reports import evaluate, task_report_for
+from seqtasks.reports.evaluate import report_dir
 from seqtasks.reports.registry import bootstrap_ci
 from seqtasks.reports.runs import read_epoch_metrics
 from seqtasks.reports.sections import fmt
@@ -129,7 +130,8 @@ def test_evaluate_on_other_data_uses_the_checkpoint_vocabulary(tiny_run, tmp_pat
     write_csv(other / "train.csv", rows)
     write_csv(other / "test.csv", rows[:12])
     path = evaluate(run=tiny_run, data={"root": str(other)}, resamples=50)
-    assert path.parent == tiny_run / "report-other"
+    assert path.parent.parent == tiny_run and path.parent.name.startswith("report-other-")
+    assert report_dir(tiny_run, None, {"root": str(other), "batch_size": 4}, None) != path.parent
     data = json.loads((path.parent / "metrics.json").read_text())
     assert data["n"] == 12 and data["data_overrides"] == {"root": str(other)}
     assert data["confusion_matrix"]["labels"] == LABELS  # the model's classes, not the data's

@@ -3,6 +3,7 @@ split, and writes report.html (self-contained), report.md, metrics.json and the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -21,15 +22,17 @@ from seqtasks.reports.summary import data_label
 
 
 def report_dir(run_dir: Path | None, ckpt: Path, data: dict, out) -> Path:
-    """`out` if given; else RUN_DIR/report, or RUN_DIR/report-<data> for overridden data (so the
-    report on the run's own data stays), or beside a checkpoint outside a run directory."""
+    """`out` if given; else RUN_DIR/report, or RUN_DIR/report-<data>-<hash of the overrides> for
+    overridden data (so the report on the run's own data stays, and two different overrides never
+    share a folder), or beside a checkpoint outside a run directory."""
     if out is not None:
         return Path(out)
     base = run_dir if run_dir is not None else ckpt.parent
     if not data:
         return base / "report"
     label = data_label({"data": data}).replace(" -> ", "-").replace("/", "_").replace(" ", "_")
-    return base / ("report-" + label)
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:6]
+    return base / f"report-{label}-{digest}"
 
 
 def report_metrics(sections: list[Section]) -> dict:
