@@ -211,3 +211,32 @@ def test_fsdd_offline_without_a_local_copy_says_what_to_pass():
 def test_hub_offline_says_what_to_pass():
     with pytest.raises(ValueError, match=r"data.hub_id='x/y' needs the network.*data.root=FOLDER"):
         digits(None, source="hub", hub_id="x/y")
+
+
+def fake_hub(monkeypatch, tmp_path, splits: dict[str, int]):
+    """datasets.load_dataset answering with `n` tone clips per split; the first clip of each split
+    stored as a path only, as some hub datasets do."""
+    import datasets
+
+    from seqtasks.data import audio_sources
+
+    def rows(split, n):
+        paths = [write_tone(tmp_path / f"{split}{i}.wav", i % 3, seed=i) for i in range(n)]
+        audio = [{"bytes": None if i == 0 else p.read_bytes(), "path": str(p)} for i, p in enumerate(paths)]
+        return datasets.Dataset.from_dict({"audio": audio, "label": [i % 3 for i in range(n)]})
+
+    dsd = datasets.DatasetDict({split: rows(split, n) for split, n in splits.items()})
+    monkeypatch.setattr(audio_sources, "offline", lambda: False)
+    monkeypatch.setattr(audio_sources.datasets, "load_dataset", lambda *a, **k: dsd)
+
+
+def test_hub_splits_keep_their_roles_and_path_only_audio_is_read(monkeypatch, tmp_path):
+    fake_hub(monkeypatch, tmp_path, {"train": 12, "dev": 6, "test": 6})
+    dm = digits(None, source="hub", hub_id="x/y")
+    assert (dm.stats["train_size"], dm.stats["validation_size"], dm.stats["test_size"]) == (12, 6, 6)
+
+
+def test_hub_split_of_unknown_role_is_refused(monkeypatch, tmp_path):
+    fake_hub(monkeypatch, tmp_path, {"train": 6, "extra": 3})
+    with pytest.raises(ValueError, match=r"x/y has a split 'extra' that is none of \['dev', 'test'"):
+        digits(None, source="hub", hub_id="x/y")

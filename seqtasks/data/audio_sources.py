@@ -137,6 +137,10 @@ def fsdd_download(cache_dir: Path) -> Path:
     return folder
 
 
+HUB_SPLIT_GROUPS = {"train": "train", "validation": "validation", "valid": "validation", "dev": "validation",
+                    "val": "validation", "test": "test"}  # a hub split -> ours
+
+
 def _open_hub(hub_id: str, cache_dir: Path):
     """A hub dataset with an `audio` column and a `label` column, read undecoded (datasets decodes
     audio through torchcodec and FFmpeg; soundfile needs neither)."""
@@ -159,10 +163,13 @@ def _open_hub(hub_id: str, cache_dir: Path):
             ds = ds.cast_column("audio", datasets.Audio(decode=False))
             label_feature = ds.features["label"]
             names = label_feature.names if isinstance(label_feature, datasets.ClassLabel) else None
-            group = {"train": "train", "validation": "validation", "test": "test"}.get(split, "")
+            group = HUB_SPLIT_GROUPS.get(split)
+            if group is None:
+                raise ValueError(f"{hub_id} has a split '{split}' that is none of {sorted(HUB_SPLIT_GROUPS)}")
             for i, row in enumerate(ds):
                 label = names[row["label"]] if names else str(row["label"])
-                items.append(dict(name=f"{hub_id}[{split}][{i}]", audio=row["audio"]["bytes"], label=label,
+                audio = row["audio"]["bytes"] or row["audio"]["path"]  # stored as a path: read the file
+                items.append(dict(name=f"{hub_id}[{split}][{i}]", audio=audio, label=label,
                                   speaker=str(row.get("speaker_id", row.get("speaker", ""))), take=-1,
                                   group=group))
         return items
