@@ -240,3 +240,10 @@ def test_hub_split_of_unknown_role_is_refused(monkeypatch, tmp_path):
     fake_hub(monkeypatch, tmp_path, {"train": 6, "extra": 3})
     with pytest.raises(ValueError, match=r"x/y has a split 'extra' that is none of \['dev', 'test'"):
         digits(None, source="hub", hub_id="x/y")
+
+
+def test_audio_in_a_subfolder_of_a_flat_fsdd_folder_is_counted_as_skipped(tone_root):
+    (tone_root / "extra").mkdir()
+    write_tone(tone_root / "extra" / "3_dave_0.wav", 3)
+    dm = digits(tone_root)
+    assert dm.stats["skipped_bad_name"] == 1 and "dave" not in dm.rows["train"]["speaker"]

@@ -75,7 +75,10 @@ def _folder_items(root: Path, files: list[Path], skip: Skip) -> list[dict]:
     flat = [p for p in files if p.parent == root]
     if flat:
         items = []
-        for p in flat:
+        for p in files:
+            if p.parent != root:  # FSDD is flat: audio in sub-folders is not part of it
+                skip("bad_name", str(p.relative_to(root)), "lies in a sub-folder of a flat FSDD folder")
+                continue
             match = FSDD_NAME.match(p.stem)
             if match is None:
                 skip("bad_name", p.name, "does not match {digit}_{speaker}_{index}.wav")
