@@ -102,7 +102,7 @@ class TextDataModule(SplitDataModule):
         the data (memory-mapped Arrow pages count as resident while a dataset holds them)."""
         tmp = out.with_name(f"{key}.tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
-        splits, label_names, stats = self._clean_and_split(*read())
+        splits, label_names, stats = self._clean_and_split(read)
         tok = train_tokenizer(_texts(splits["train"]), **self.tokenizer_args)
         tok.enable_truncation(self.max_length)
         splits = datasets.DatasetDict({
@@ -115,7 +115,11 @@ class TextDataModule(SplitDataModule):
         tmp.rename(out)  # atomic: a crash never leaves a half-written cache
         log.info("tokenized and cached %s", out)
 
-    def _clean_and_split(self, raw: datasets.DatasetDict, names: dict[str, str]):
+    def _clean_and_split(self, read):
+        """`read()`'s raw rows -> (train/validation/test with text and label ids, label names,
+        stats). The raw rows are referenced here alone, so they are let go once relabelled (a
+        caller's argument tuple would keep them mapped to the end)."""
+        raw, names = read()
         text_col, label_col = self.columns
         stats, cleaned = {}, {}
         for split, ds in raw.items():
