@@ -131,11 +131,12 @@ def training_gradients_section(ctx: EvalContext) -> Section | None:
     run_dir = getattr(ctx.run, "run_dir", None)
     if run_dir is None or not (run_dir / "gradient_norms.csv").is_file():
         return None
-    rows = list(csv.DictReader(open(run_dir / "gradient_norms.csv")))
-    epochs = sorted({int(r["epoch"]) for r in rows})
-    far = max(int(r["distance_to_end"]) for r in rows)
-    table = [[str(e)] + [f"{float(r['grad_norm']):.3e}" for d in (0, far) for r in rows
-                         if int(r["epoch"]) == e and int(r["distance_to_end"]) == d] for e in epochs]
+    with open(run_dir / "gradient_norms.csv", newline="") as f:
+        norms = {(int(r["epoch"]), int(r["distance_to_end"])): float(r["grad_norm"])
+                 for r in csv.DictReader(f)}
+    epochs = sorted({e for e, _ in norms})
+    far = max(d for _, d in norms)
+    table = [[str(e)] + [f"{norms[e, d]:.3e}" if (e, d) in norms else "-" for d in (0, far)] for e in epochs]
     blocks = [Text("Norm of dL/dx_t on a fixed probe batch, recorded by the task while it trained."),
               Table(["epoch", "at the last step", f"{far} steps before"], table)]
     if (run_dir / "gradient_norms.png").is_file():
