@@ -72,10 +72,10 @@ def _overhead(result, quick, datasets, shared, tmp):
 def _encoders(result, quick, datasets, shared, tmp):
     shapes = [(32, 50)] if quick else [(32, 50), (32, 200), (128, 50), (128, 200)]
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    rows = [row for device in devices
-            for row in isolated(_as_dict, encoder_speed, shapes, repeats=2 if quick else 5,
-                                device=device)["rows"]]
-    return {"rows": rows}
+    runs = {device: isolated(_as_dict, encoder_speed, shapes, repeats=2 if quick else 5, device=device)
+            for device in devices}
+    return {"rows": [row for run in runs.values() for row in run["rows"]],
+            "peak_rss_mb": max(run["peak_rss_mb"] for run in runs.values())}
 
 
 def _as_dict(fn, *args, **kwargs) -> dict:
