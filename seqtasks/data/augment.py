@@ -13,7 +13,8 @@ AUGMENT_KEYS = ("speed", "shift_ms", "noise_snr_db", "freq_mask", "time_mask", "
 
 class WaveAugment(nn.Module):
     """Waveform (samples,) -> a changed copy: speed x one of `speed` (pitch and tempo together),
-    up to `shift_ms` of silence moved from one end to the other, white noise at an SNR drawn from
+    `shift_ms` of silence split at random between the two ends (a random time shift; the clip
+    grows by `shift_ms`), white noise at an SNR drawn from
     `noise_snr_db` = [low, high] dB."""
 
     def __init__(self, sample_rate: int, speed: list[float] = (), shift_ms: float = 0.0,

@@ -103,7 +103,7 @@ def compare_gradients_section(groups: list[tuple[str, list[EvalContext]]]) -> Se
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return Section("Gradient by distance", [
-        Text("Test loss back-propagated to each encoder input step (64 longest test rows, mean over "
-             "each group's runs)."),
+        Text("Test loss back-propagated to each encoder input step (the first 64 test rows in "
+             "loader order, the longest when batches are length-bucketed; mean over each group's runs)."),
         Figure("gradient_by_distance", figure_png(fig), "gradient norm by distance, per group")],
         key="gradient_by_distance", data=data)

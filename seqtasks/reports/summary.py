@@ -10,7 +10,8 @@ import yaml
 
 
 def load_runs(run_dirs) -> list[dict]:
-    """Each finished run as {"data", "encoder", "seed", "metrics"}; unfinished runs are refused."""
+    """Each finished run as a dict (data, encoder, seed, metrics, run_dir, task, setup, config; see
+    the dict built below); unfinished runs are refused."""
     runs = []
     for run_dir in map(Path, run_dirs):
         if not (run_dir / "metrics.json").is_file():
