@@ -37,8 +37,10 @@ def check_devices(trainer: dict) -> None:
                          "use trainer=cpu or trainer.accelerator=auto")
     if devices in ("auto", -1, "-1"):
         return
-    if isinstance(devices, list | tuple):
-        wanted = len(devices)
+    if isinstance(devices, str) and "," in devices:  # Lightning's "0,1": GPU indices
+        devices = [int(i) for i in devices.split(",") if i.strip().isdigit()] or devices
+    if isinstance(devices, list | tuple):  # indices: each must exist
+        wanted = len(devices) if all(isinstance(i, int) and 0 <= i < count for i in devices) else None
     elif isinstance(devices, str) and devices.strip().isdigit():
         wanted = int(devices)
     else:

@@ -102,3 +102,18 @@ def test_bf16_falls_back_to_16_mixed_on_a_gpu_that_would_only_emulate_it(monkeyp
                         lambda including_emulation=True: native or including_emulation)
     assert supported_precision("bf16-mixed", "gpu") == expected
     assert supported_precision("32", "gpu") == "32"
+
+
+@pytest.mark.parametrize("devices, ok", [("0,1", True), ([0, 1], True), ("1", True), ("0,2", False),
+                                         ([3], False), (0, False)])
+def test_gpu_indices_are_accepted_when_they_exist(monkeypatch, devices, ok):
+    from seqtasks.devices import check_devices
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    trainer = {"accelerator": "gpu", "devices": devices}
+    if ok:
+        check_devices(trainer)
+    else:
+        with pytest.raises(ValueError, match=r"trainer.devices=.* but this machine has 2 GPU\(s\)"):
+            check_devices(trainer)
