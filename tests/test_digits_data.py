@@ -247,3 +247,13 @@ def test_audio_in_a_subfolder_of_a_flat_fsdd_folder_is_counted_as_skipped(tone_r
     write_tone(tone_root / "extra" / "3_dave_0.wav", 3)
     dm = digits(tone_root)
     assert dm.stats["skipped_bad_name"] == 1 and "dave" not in dm.rows["train"]["speaker"]
+
+
+def test_test_source_without_a_split_of_its_own_is_tested_whole(tone_root, tmp_path):
+    other = tmp_path / "folders"
+    for label in ("0", "1"):
+        (other / label).mkdir(parents=True)
+        for i in range(10):
+            write_tone(other / label / f"{i}.wav", int(label), seed=i)
+    dm = digits(tone_root, test_source="folder", test_root=other)
+    assert dm.stats["test_size"] == 20  # every file, not a random tenth

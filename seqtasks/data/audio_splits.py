@@ -32,9 +32,9 @@ def assign_splits(labels: list[str], speakers: list[str], takes: list[int], grou
         split[test] = "test"
     elif val_speakers:
         raise ValueError("data.val_speakers needs data.test_speakers (a speaker-independent split)")
-    elif all(groups):
+    elif has_own_split(takes, groups) and all(groups):
         split[:] = groups
-    elif (takes_arr >= 0).all():
+    elif has_own_split(takes, groups):
         split[in_val_takes] = "validation"
         split[takes_arr < FSDD_TEST_TAKES] = "test"
     else:
@@ -44,6 +44,12 @@ def assign_splits(labels: list[str], speakers: list[str], takes: list[int], grou
         if not (split == name).any():
             split[_stratified_pick(np.asarray(labels), split == "train", fraction, rng)] = name
     return split
+
+
+def has_own_split(takes: list[int], groups: list[str]) -> bool:
+    """Whether a source says itself which item is test: its own groups (synthesized voices, a
+    hub's splits) or FSDD's take numbers. Otherwise a split would be drawn at random."""
+    return all(groups) or bool((np.asarray(takes) >= 0).all())
 
 
 def _check_speakers(known: set[str], named: list[str]) -> None:

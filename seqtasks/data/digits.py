@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from seqtasks.data.audio import AUDIO_SUFFIXES, FeatureFrames, decode_audio
 from seqtasks.data.audio_cache import SkipLog, build_feature_cache, read_feature_cache
 from seqtasks.data.audio_sources import open_audio_source
-from seqtasks.data.audio_splits import SPLIT_NAMES, assign_splits
+from seqtasks.data.audio_splits import SPLIT_NAMES, assign_splits, has_own_split
 from seqtasks.data.augment import build_augmentation
 from seqtasks.data.batching import epoch_loader
 from seqtasks.data.speech import synth_settings
@@ -133,9 +133,11 @@ class DigitsDataModule(SplitDataModule):
         others = (("test", "test", "test_source_"), ("extra", "train", "extra_train_"))
         for role, split_name, prefix in others:
             if self.sources[role][0] is not None:  # another source's own test (or train) split
-                other, other_meta = self._load(role)
-                own = assign_splits(other["label"], other["speaker"], other["take"], other["group"])
-                picked = _subset(other, np.flatnonzero(own == split_name))
+                other, other_meta = self._load(role)  # all of it when it has no split of its own
+                picked = other
+                if has_own_split(other["take"], other["group"]):
+                    own = assign_splits(other["label"], other["speaker"], other["take"], other["group"])
+                    picked = _subset(other, np.flatnonzero(own == split_name))
                 self.rows[split_name] = picked if role == "test" else _concat(self.rows["train"], picked)
                 self.stats.update(_file_stats(other_meta, prefix))
         self.label_names = sorted(set(self.rows["train"]["label"]))
