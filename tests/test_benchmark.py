@@ -62,7 +62,8 @@ def test_encoder_speed_times_every_implementation():
 def test_stop_at_target_notes_the_first_epoch_that_reaches_it(mode, values, stop_epoch):
     target = 0.9 if mode == "max" else 0.7
     stop = StopAtTarget("val/acc", target, mode, started=0.0)
-    trainer = SimpleNamespace(sanity_checking=False, should_stop=False, current_epoch=0, callback_metrics={})
+    trainer = SimpleNamespace(sanity_checking=False, should_stop=False, current_epoch=0, callback_metrics={},
+                              state=SimpleNamespace(fn="fit"))
     for epoch, value in enumerate(values):
         if trainer.should_stop:
             break

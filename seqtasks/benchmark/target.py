@@ -42,7 +42,8 @@ class StopAtTarget(Callback):
         return value >= self.target if self.mode == "max" else value <= self.target
 
     def on_validation_end(self, trainer, pl_module) -> None:
-        if trainer.sanity_checking or self.metric not in trainer.callback_metrics:
+        fitting = trainer.state.fn == "fit"  # not train()'s re-validation of the best checkpoint
+        if trainer.sanity_checking or not fitting or self.metric not in trainer.callback_metrics:
             return
         now = time.time() - self.started - self.not_counted
         value = float(trainer.callback_metrics[self.metric])
