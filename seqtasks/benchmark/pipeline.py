@@ -51,24 +51,29 @@ def data_wait(overrides: list[str], epochs: int = 1) -> dict:
             "data_wait_fraction": round(waiting / epoch, 4)}
 
 
-def write_replicated_csvs(out: Path, factor: int, base_rows: int | None = None) -> dict:
-    """BBC News as train/validation/test CSV files in `out`, the training rows repeated `factor`
-    times (the first `base_rows` rows of each split when given)."""
+def bbc_rows(base_rows: int | None = None) -> dict[str, list[tuple[str, str]]]:
+    """BBC News as (text, label) rows per split (the first `base_rows` of each when given)."""
     _, data = ready_data(["task=text"])
-    out.mkdir(parents=True, exist_ok=True)
-    sizes = {}
-    for split in ("train", "validation", "test"):
-        ds = data.splits[split]
+    rows = {}
+    for split, ds in data.splits.items():
         ds = ds.select(range(min(base_rows, len(ds)))) if base_rows else ds
         names = ds.features["label"].names
-        rows = [(text, names[label]) for text, label in zip(ds["text"], ds["label"], strict=True)]
+        rows[split] = [(text, names[label]) for text, label in zip(ds["text"], ds["label"], strict=True)]
+    return rows
+
+
+def write_replicated_csvs(out: Path, rows: dict[str, list[tuple[str, str]]], factor: int) -> dict:
+    """train/validation/test CSV files in `out`, the training rows repeated `factor` times."""
+    out.mkdir(parents=True, exist_ok=True)
+    sizes = {}
+    for split, split_rows in rows.items():
         copies = factor if split == "train" else 1
         with open(out / f"{split}.csv", "w", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(["text", "label"])
             for _ in range(copies):
-                writer.writerows(rows)
-        sizes[split] = len(rows) * copies
+                writer.writerows(split_rows)
+        sizes[split] = len(split_rows) * copies
     return sizes | {"train_csv_mb": round((out / "train.csv").stat().st_size / 2**20, 1)}
 
 

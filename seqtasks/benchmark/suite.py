@@ -15,21 +15,26 @@ import torch
 from seqtasks.benchmark import SECTIONS
 from seqtasks.benchmark.common import SHARED_DATA, real_datasets
 from seqtasks.benchmark.isolate import isolated
-from seqtasks.benchmark.pipeline import data_wait, padding_fractions, text_preparation, write_replicated_csvs
+from seqtasks.benchmark.pipeline import (
+    bbc_rows,
+    data_wait,
+    padding_fractions,
+    text_preparation,
+    write_replicated_csvs,
+)
 from seqtasks.benchmark.target import time_to_target
 from seqtasks.benchmark.throughput import encoder_speed, framework_overhead
 
 GROWTH_FACTORS = (1, 10, 100)
 
 
-def targets(shared: Path) -> dict[str, tuple[list[str], str, float, str]]:
+def targets(datasets: dict[str, list[str]], shared: Path) -> dict[str, tuple[list[str], str, float, str]]:
     """task -> (train.py overrides, metric, target, mode), for the datasets the machine holds."""
     found = {}
-    if (shared / "fsdd" / "recordings").is_dir():
-        found["digits"] = (["task=digits", "data=fsdd", f"data.root={shared}/fsdd/recordings"],
-                           "val/acc", 0.98, "max")
-    if (shared / "text" / "trec").is_dir():
-        found["text"] = (["task=text", "data=trec", f"data.root={shared}/text/trec"], "val/acc", 0.90, "max")
+    if "fsdd" in datasets:
+        found["digits"] = (datasets["fsdd"], "val/acc", 0.98, "max")
+    if "trec" in datasets:
+        found["text"] = (datasets["trec"], "val/acc", 0.90, "max")
     if (shared / "timeseries" / "ETTh1.csv").is_file():
         found["forecast"] = (["task=forecast", "data=etth1", f"data.path={shared}/timeseries/ETTh1.csv"],
                              "val/mse", 0.70, "min")
@@ -99,11 +104,10 @@ def _data_wait(result, quick, datasets, shared, tmp):
 
 
 def _growth(result, quick, datasets, shared, tmp):
-    base_rows = 100 if quick else None
-    details = {}
+    rows, details = bbc_rows(100 if quick else None), {}
     for factor in GROWTH_FACTORS:
         root = tmp / f"growth-{factor}x"
-        sizes = write_replicated_csvs(root, factor, base_rows)
+        sizes = write_replicated_csvs(root, rows, factor)
         details[str(factor)] = sizes | isolated(text_preparation, str(root), str(tmp / f"cache-{factor}x"))
     result["growth"] = {"rss_mb": {f: d["peak_rss_mb"] for f, d in details.items()},
                         "anon_mb": {f: d["peak_anon_mb"] for f, d in details.items()},
@@ -113,7 +117,7 @@ def _growth(result, quick, datasets, shared, tmp):
 
 def _target(result, quick, datasets, shared, tmp):
     details = {}
-    for task, (overrides, metric, target, mode) in targets(shared).items():
+    for task, (overrides, metric, target, mode) in targets(datasets, shared).items():
         if quick:
             overrides = [*overrides, "trainer.max_epochs=1"]
         details[task] = isolated(time_to_target, overrides, metric, target, mode, time.time(),
