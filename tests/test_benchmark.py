@@ -15,7 +15,7 @@ from seqtasks.benchmark.isolate import isolated
 from seqtasks.benchmark.pipeline import data_wait, padding_fractions, text_preparation
 from seqtasks.benchmark.table import markdown
 from seqtasks.benchmark.target import StopAtTarget, time_to_target
-from seqtasks.benchmark.throughput import encoder_speed
+from seqtasks.benchmark.throughput import encoder_speed, framework_overhead
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["encoder.hidden_size=8", "task.embedding_dim=8", "data.batch_size=16"]
@@ -47,6 +47,14 @@ def test_text_preparation_counts_the_training_rows(text_root, tmp_path):
     result = text_preparation(str(text_root), str(tmp_path / "cache"), max_length=32)
     assert result["train_rows"] == 150 - 15  # a tenth carved out for validation
     assert result["prep_seconds"] > 0
+
+
+def test_framework_overhead_compares_both_loops_over_the_same_steps(text_root):
+    result = framework_overhead(["task=text", "data=files", f"data.root={text_root}", *TINY],
+                                warmup=2, steps=12, repeats=1)  # 9 batches an epoch: crosses one
+    (plain,), (ours,) = result["plain_samples_per_s"], result["seqtasks_samples_per_s"]
+    assert plain > 0 and ours > 0
+    assert result["overhead_ratio"] == pytest.approx(ours / plain, abs=2e-3)
 
 
 def test_encoder_speed_times_every_implementation():

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
+import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seqtasks.config import load_config
+from seqtasks.train import build_trainer
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -40,3 +43,17 @@ def new_model(cfg: DictConfig, data, seed: int = 0) -> torch.nn.Module:
     """The task's model with sizes from the data; the same `seed` gives the same weights."""
     torch.manual_seed(seed)
     return instantiate(cfg.task, encoder=instantiate(cfg.encoder), _convert_="all", **data.model_kwargs())
+
+
+def fit_without_validation(cfg: DictConfig, data, callbacks=(), **trainer_args) -> pl.Trainer:
+    """Fits a fresh model with the seqtasks Trainer (its callbacks, logging, checkpoints) in a
+    temporary run directory, with `trainer_args` set and no validation; the finished Trainer."""
+    cfg = cfg.copy()
+    with tempfile.TemporaryDirectory() as run_dir, open_dict(cfg):
+        cfg.output_dir = run_dir  # ${output_dir} in trainer_args resolves to it
+        cfg.trainer.update(limit_val_batches=0, enable_progress_bar=False, **trainer_args)
+        resolved = OmegaConf.to_container(cfg, resolve=True)
+        trainer = build_trainer(cfg, Path(run_dir), resolved, list(callbacks))
+        trainer.fit(new_model(cfg, data), datamodule=data)
+    data.trainer = None  # the datamodule serves a plain loop (or another Trainer) next
+    return trainer

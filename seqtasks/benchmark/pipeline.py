@@ -4,16 +4,12 @@ epoch spent waiting for batches, and how preparation time and memory grow with t
 from __future__ import annotations
 
 import csv
-import tempfile
 import time
 from pathlib import Path
 
-from omegaconf import OmegaConf, open_dict
-
-from seqtasks.benchmark.common import new_model, ready_data
+from seqtasks.benchmark.common import fit_without_validation, ready_data
 from seqtasks.data import TextDataModule
 from seqtasks.data.batching import LengthBucketedBatchSampler
-from seqtasks.train import build_trainer
 
 DATA_NEXT, EPOCH = "[_TrainingEpochLoop].train_dataloader_next", "run_training_epoch"
 
@@ -37,13 +33,9 @@ def data_wait(overrides: list[str], epochs: int = 1) -> dict:
     start = time.perf_counter()
     cfg, data = ready_data(overrides)
     prep = time.perf_counter() - start
-    with tempfile.TemporaryDirectory() as run_dir, open_dict(cfg):
-        cfg.output_dir = run_dir
-        cfg.trainer.update(max_epochs=epochs, limit_val_batches=0, enable_progress_bar=False,
-                           profiler={"_target_": "pytorch_lightning.profilers.SimpleProfiler",
-                                     "dirpath": run_dir, "filename": "profile"})
-        trainer = build_trainer(cfg, Path(run_dir), OmegaConf.to_container(cfg, resolve=True), [])
-        trainer.fit(new_model(cfg, data), datamodule=data)
+    profiler = {"_target_": "pytorch_lightning.profilers.SimpleProfiler", "dirpath": "${output_dir}",
+                "filename": "profile"}
+    trainer = fit_without_validation(cfg, data, max_epochs=epochs, profiler=profiler)
     durations = trainer.profiler.recorded_durations
     waiting, epoch = sum(durations[DATA_NEXT]), sum(durations[EPOCH])
     return {"prep_seconds": round(prep, 2), "epoch_seconds": round(epoch / epochs, 2),

@@ -4,18 +4,14 @@ batch size and optimizer; and the encoders' fused and explicit paths side by sid
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from omegaconf import OmegaConf, open_dict
 from pytorch_lightning.callbacks import Callback
 
-from seqtasks.benchmark.common import new_model, ready_data
+from seqtasks.benchmark.common import fit_without_validation, new_model, ready_data
 from seqtasks.encoders import LSTMEncoder, RNNEncoder
-from seqtasks.train import build_trainer
 
 
 class StepClock(Callback):
@@ -35,16 +31,8 @@ class StepClock(Callback):
 def seqtasks_throughput(cfg, data, warmup: int, steps: int) -> float:
     """Samples per second of the seqtasks Trainer (its callbacks, logging and epoch-end
     checkpoints included; no validation), after `warmup` steps."""
-    cfg = cfg.copy()
-    with open_dict(cfg):
-        cfg.trainer.update(max_steps=warmup + steps, max_epochs=-1, limit_val_batches=0,
-                           enable_progress_bar=False)
     clock = StepClock(warmup)
-    with tempfile.TemporaryDirectory() as run_dir:
-        cfg.output_dir = run_dir
-        trainer = build_trainer(cfg, Path(run_dir), OmegaConf.to_container(cfg, resolve=True), [clock])
-        trainer.fit(new_model(cfg, data), datamodule=data)
-    data.trainer = None
+    fit_without_validation(cfg, data, [clock], max_steps=warmup + steps, max_epochs=-1)
     return clock.samples / (clock.end - clock.start)
 
 
