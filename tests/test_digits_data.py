@@ -107,6 +107,19 @@ def test_extra_train_source_adds_its_own_training_split(tone_root, tmp_path):
     assert dm.stats["train_size"] == 18 + 6 and "dave" not in dm.rows["test"]["speaker"]
 
 
+def test_val_source_validates_on_other_voices_and_every_other_main_file_trains(tone_root, tmp_path):
+    other = write_tone_digits(tmp_path / "other", speakers=("dave",))
+    dm = digits(tone_root, test_speakers=["bob"], val_source="folder", val_root=other)
+    assert set(dm.rows["validation"]["speaker"]) == {"dave"} and takes(dm, "validation") == {5, 6, 7, 8, 9}
+    assert set(dm.rows["train"]["speaker"]) == {"alice", "carol"}
+    assert takes(dm, "train") == {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}  # takes 5-9 train now
+
+
+def test_val_source_and_val_speakers_together_are_refused(tone_root):
+    with pytest.raises(ValueError, match=r"data.val_speakers=\['carol'\] and data.val_source=tts_digits"):
+        DigitsDataModule(root=tone_root, test_speakers=["bob"], val_speakers=["carol"], val_source="tts_digits")
+
+
 # ---- bad input: one line, or skipped and counted ------------------------------------------------
 def broken_files(root):
     """One file of each bad kind beside the good ones."""
@@ -194,6 +207,7 @@ def test_wav_truncation_reads_the_data_chunk_size(tmp_path):
     (dict(augment={"warp": 3}), r"data.augment has unknown key\(s\) \['warp'\]"),
     (dict(features="wav2vec"), r"data.features='wav2vec' is not one of \['mfcc', 'logmel'\]"),
     (dict(test_root="x"), r"data.test_root=x needs data.test_source"),
+    (dict(val_root="x"), r"data.val_root=x needs data.val_source"),
     (dict(source="s3"), r"data.source='s3' is not one of"),
 ])
 def test_bad_options_are_refused(tone_root, kwargs, match):

@@ -44,12 +44,15 @@ class DigitsDataModule(SplitDataModule):
     `augment` changes training batches only. Bad files are skipped and counted, or refused
     (`bad_files`). `test_source`/`test_root` replace the test split with another source's own
     test split: train on synthesized digits, test on FSDD, or the reverse; `extra_train_source`
-    adds another source's own training split to training (synthesized voices beside recordings).
+    adds another source's own training split to training (synthesized voices beside recordings);
+    `val_source`/`val_root` replace the validation split with another source's own validation
+    split (e.g. held-out synthesized voices, so that a speaker-independent run chooses its
+    checkpoint on unseen voices while all its recorded speakers train).
     """
 
     def __init__(self, source: str = "folder", root=None, hub_id=None, synth: dict | None = None,
-                 test_source: str | None = None, test_root=None, extra_train_source: str | None = None,
-                 extra_train_root=None, test_speakers: list[str] | None = None,
+                 test_source: str | None = None, test_root=None, val_source: str | None = None,
+                 val_root=None, extra_train_source: str | None = None, extra_train_root=None, test_speakers: list[str] | None = None,
                  val_speakers: list[str] | None = None, val_indices: tuple[int, int] = (5, 9),
                  val_fraction: float = 0.1, test_fraction: float = 0.1, sample_rate: int = 8000,
                  features: str = "mfcc", n_mels: int = 40, n_mfcc: int = 20, win_ms: float = 25.0,
@@ -59,8 +62,12 @@ class DigitsDataModule(SplitDataModule):
         super().__init__()
         if bad_files not in BAD_FILE_POLICIES:
             raise ValueError(f"data.bad_files='{bad_files}' is not one of {list(BAD_FILE_POLICIES)}")
-        if test_root is not None and test_source is None:
-            raise ValueError(f"data.test_root={test_root} needs data.test_source (folder or fsdd)")
+        for role, role_root, role_source in (("test", test_root, test_source), ("val", val_root, val_source)):
+            if role_root is not None and role_source is None:
+                raise ValueError(f"data.{role}_root={role_root} needs data.{role}_source (folder or fsdd)")
+        if val_source is not None and val_speakers:
+            raise ValueError(f"data.val_speakers={list(val_speakers)} and data.val_source={val_source} both "
+                             "name the validation set; give one")
         for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
             if not 0.0 < value < 0.5:
                 raise ValueError(f"data.{name}={value} must be in (0, 0.5)")
@@ -68,8 +75,8 @@ class DigitsDataModule(SplitDataModule):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"data.{name}={value!r} must be a positive int")
         self.sources = {"main": (source, root, hub_id), "test": (test_source, test_root, None),
-                        "extra": (extra_train_source, extra_train_root, None)}
-        if "tts_digits" in (source, test_source, extra_train_source):
+                        "val": (val_source, val_root, None), "extra": (extra_train_source, extra_train_root, None)}
+        if "tts_digits" in (source, test_source, val_source, extra_train_source):
             synth_settings(synth)  # refuses bad synth settings before anything is read
         self.synth, self.bad_files = synth, bad_files
         self.split_args = dict(test_speakers=test_speakers, val_speakers=val_speakers,
@@ -130,15 +137,18 @@ class DigitsDataModule(SplitDataModule):
         split = assign_splits(main["label"], main["speaker"], main["take"], main["group"], **self.split_args)
         self.rows = {name: _subset(main, np.flatnonzero(split == name)) for name in SPLIT_NAMES}
         self.stats = _file_stats(main_meta, "")
-        others = (("test", "test", "test_source_"), ("extra", "train", "extra_train_"))
+        if self.sources["val"][0] is not None:  # the main source's validation rows train instead
+            self.rows["train"] = _concat(self.rows["train"], self.rows.pop("validation"))
+        others = (("test", "test", "test_source_"), ("val", "validation", "val_source_"),
+                  ("extra", "train", "extra_train_"))
         for role, split_name, prefix in others:
-            if self.sources[role][0] is not None:  # another source's own test (or train) split
+            if self.sources[role][0] is not None:  # another source's own test/validation/train split
                 other, other_meta = self._load(role)  # all of it when it has no split of its own
                 picked = other
                 if has_own_split(other["take"], other["group"]):
                     own = assign_splits(other["label"], other["speaker"], other["take"], other["group"])
                     picked = _subset(other, np.flatnonzero(own == split_name))
-                self.rows[split_name] = picked if role == "test" else _concat(self.rows["train"], picked)
+                self.rows[split_name] = _concat(self.rows["train"], picked) if role == "extra" else picked
                 self.stats.update(_file_stats(other_meta, prefix))
         self.label_names = sorted(set(self.rows["train"]["label"]))
         self._label_ids()
