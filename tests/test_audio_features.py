@@ -1,12 +1,13 @@
 """Audio features and training-only augmentation (torchaudio transforms)."""
 
 import pytest
+import soundfile as sf
 import torch
 
 from seqtasks.data import DigitsDataModule
 from seqtasks.data.audio import FeatureFrames, decode_audio, trim_silence
 from seqtasks.data.augment import SpecAugment, WaveAugment, build_augmentation
-from tests.conftest import write_tone
+from tests.conftest import write_tone, write_tone_digits
 
 
 def test_frames_every_10_ms_with_n_mfcc_or_n_mels_features():
@@ -62,3 +63,44 @@ def test_utterance_norm_removes_each_utterance_mean(tone_root):
     dm.setup("fit")
     frames = dm.rows["test"]["frames"][0]
     assert torch.allclose(dm.normalize(frames).mean(0), -dm.mean / dm.std, atol=1e-4)
+
+
+def test_speaker_norm_makes_features_independent_of_a_speakers_recording_gain(tmp_path):
+    """bob's files are alice's at a quarter of the amplitude: a constant shift of log energy, which
+    each speaker's own statistics remove (per-utterance mean removal would too, but also the shape)."""
+    root = write_tone_digits(tmp_path / "gain", speakers=("alice", "carol"))
+    for path in sorted(root.glob("*_alice_*.wav")):
+        wave, rate = sf.read(path, dtype="float32")
+        sf.write(root / path.name.replace("alice", "bob"), wave / 4, rate, subtype="FLOAT")
+    dm = DigitsDataModule(root=root, features="logmel", trim_db=None, speaker_norm=True,
+                          test_speakers=["bob"], val_speakers=["carol"])
+    dm.prepare_data()
+    dm.setup("fit")
+    test, train = dm.rows["test"], dm.rows["train"]
+    i, j = test["name"].index("1_bob_3.wav"), train["name"].index("1_alice_3.wav")
+    bob, alice = dm.normalize(test["frames"][i], "bob"), dm.normalize(train["frames"][j], "alice")
+    assert not torch.allclose(test["frames"][i], train["frames"][j], atol=0.5)  # raw: 12 dB apart
+    assert torch.allclose(bob, alice, atol=1e-2)  # the rest: log(x + 1e-6) and 16-bit rounding
+
+
+def test_speaker_norm_gives_each_speaker_zero_mean_and_unit_variance(tone_root):
+    dm = DigitsDataModule(root=tone_root, speaker_norm=True, test_speakers=["bob"], val_speakers=["carol"])
+    dm.setup("fit")
+    frames = torch.cat([dm.normalize(f, "bob") for f in dm.rows["test"]["frames"]]) * dm.std + dm.mean
+    assert torch.allclose(frames.mean(0), torch.zeros(20), atol=1e-4)
+    assert torch.allclose(frames.std(0, correction=0), torch.ones(20), atol=1e-4)
+
+
+def test_prediction_inputs_given_together_are_normalized_as_one_speaker(tone_root):
+    dm = DigitsDataModule(root=tone_root, speaker_norm=True)
+    dm.setup("fit")
+    paths = sorted(str(p) for p in tone_root.glob("*_bob_*.wav"))
+    frames, lengths, _ = next(iter(dm.predict_loader(paths[:4])))
+    raw = [FeatureFrames(8000)(decode_audio(p, 8000, 40.0).waveform) for p in paths[:4]]
+    mean, std = torch.cat(raw).mean(0), torch.cat(raw).std(0, correction=0)
+    assert torch.allclose(frames[0, : lengths[0]], ((raw[0] - mean) / std - dm.mean) / dm.std, atol=1e-4)
+
+
+def test_utterance_norm_and_speaker_norm_together_are_refused(tone_root):
+    with pytest.raises(ValueError, match="data.utterance_norm=true and data.speaker_norm=true: give one"):
+        DigitsDataModule(root=tone_root, utterance_norm=True, speaker_norm=True)

@@ -117,7 +117,8 @@ def test_val_source_validates_on_other_voices_and_every_other_main_file_trains(t
 
 def test_val_source_and_val_speakers_together_are_refused(tone_root):
     with pytest.raises(ValueError, match=r"data.val_speakers=\['carol'\] and data.val_source=tts_digits"):
-        DigitsDataModule(root=tone_root, test_speakers=["bob"], val_speakers=["carol"], val_source="tts_digits")
+        DigitsDataModule(root=tone_root, test_speakers=["bob"], val_speakers=["carol"],
+                         val_source="tts_digits")
 
 
 # ---- bad input: one line, or skipped and counted ------------------------------------------------

@@ -22,6 +22,7 @@ from seqtasks.data.audio_sources import open_audio_source
 from seqtasks.data.audio_splits import SPLIT_NAMES, assign_splits, has_own_split
 from seqtasks.data.augment import build_augmentation
 from seqtasks.data.batching import epoch_loader
+from seqtasks.data.speaker_norm import speaker_key, speaker_statistics
 from seqtasks.data.speech import synth_settings
 from seqtasks.data.splits import SplitDataModule
 from seqtasks.data.text import default_cache_dir
@@ -40,7 +41,10 @@ class DigitsDataModule(SplitDataModule):
     frames are cached on disk under a key of the source's content and these settings, so a second
     run reads them at once. Frames are normalized per feature with the training split's mean and
     standard deviation, after subtracting each utterance's own mean per feature when `utterance_norm`
-    (cepstral mean normalization: it removes much of a voice's and a microphone's colour).
+    (cepstral mean normalization: it removes much of a voice's and a microphone's colour), or after
+    standardizing each speaker's frames with that speaker's statistics when `speaker_norm` (see
+    `speaker_norm.py`; a test speaker's come from its unlabelled test audio, prediction inputs given
+    together count as one speaker).
     `augment` changes training batches only. Bad files are skipped and counted, or refused
     (`bad_files`). `test_source`/`test_root` replace the test split with another source's own
     test split: train on synthesized digits, test on FSDD, or the reverse; `extra_train_source`
@@ -52,11 +56,12 @@ class DigitsDataModule(SplitDataModule):
 
     def __init__(self, source: str = "folder", root=None, hub_id=None, synth: dict | None = None,
                  test_source: str | None = None, test_root=None, val_source: str | None = None,
-                 val_root=None, extra_train_source: str | None = None, extra_train_root=None, test_speakers: list[str] | None = None,
-                 val_speakers: list[str] | None = None, val_indices: tuple[int, int] = (5, 9),
-                 val_fraction: float = 0.1, test_fraction: float = 0.1, sample_rate: int = 8000,
-                 features: str = "mfcc", n_mels: int = 40, n_mfcc: int = 20, win_ms: float = 25.0,
-                 hop_ms: float = 10.0, trim_db: float | None = 40.0, utterance_norm: bool = False,
+                 val_root=None, extra_train_source: str | None = None, extra_train_root=None,
+                 test_speakers: list[str] | None = None, val_speakers: list[str] | None = None,
+                 val_indices: tuple[int, int] = (5, 9), val_fraction: float = 0.1,
+                 test_fraction: float = 0.1, sample_rate: int = 8000, features: str = "mfcc",
+                 n_mels: int = 40, n_mfcc: int = 20, win_ms: float = 25.0, hop_ms: float = 10.0,
+                 trim_db: float | None = 40.0, utterance_norm: bool = False, speaker_norm: bool = False,
                  augment: dict | None = None, bad_files: str = "skip", batch_size: int = 32,
                  bucket: bool = True, num_workers: int = 0, seed: int = 0, cache_dir: str | None = None):
         super().__init__()
@@ -65,6 +70,9 @@ class DigitsDataModule(SplitDataModule):
         for role, role_root, role_source in (("test", test_root, test_source), ("val", val_root, val_source)):
             if role_root is not None and role_source is None:
                 raise ValueError(f"data.{role}_root={role_root} needs data.{role}_source (folder or fsdd)")
+        if utterance_norm and speaker_norm:
+            raise ValueError("data.utterance_norm=true and data.speaker_norm=true: give one (each removes a "
+                             "voice's colour its own way)")
         if val_source is not None and val_speakers:
             raise ValueError(f"data.val_speakers={list(val_speakers)} and data.val_source={val_source} both "
                              "name the validation set; give one")
@@ -75,7 +83,8 @@ class DigitsDataModule(SplitDataModule):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"data.{name}={value!r} must be a positive int")
         self.sources = {"main": (source, root, hub_id), "test": (test_source, test_root, None),
-                        "val": (val_source, val_root, None), "extra": (extra_train_source, extra_train_root, None)}
+                        "val": (val_source, val_root, None),
+                        "extra": (extra_train_source, extra_train_root, None)}
         if "tts_digits" in (source, test_source, val_source, extra_train_source):
             synth_settings(synth)  # refuses bad synth settings before anything is read
         self.synth, self.bad_files = synth, bad_files
@@ -84,7 +93,8 @@ class DigitsDataModule(SplitDataModule):
                                test_fraction=test_fraction, seed=seed)
         self.audio_args = dict(sample_rate=sample_rate, kind=features, n_mels=n_mels, n_mfcc=n_mfcc,
                                win_ms=win_ms, hop_ms=hop_ms)
-        self.trim_db, self.utterance_norm = trim_db, utterance_norm
+        self.trim_db, self.utterance_norm, self.speaker_norm = trim_db, utterance_norm, speaker_norm
+        self.speaker_stats: dict = {}  # speaker_norm: speaker key -> (mean, std)
         self.featurizer = FeatureFrames(**self.audio_args)
         self.wave_augment, self.spec_augment = build_augmentation(augment, sample_rate)
         self.batch_size, self.bucket, self.num_workers, self.seed = batch_size, bucket, num_workers, seed
@@ -152,7 +162,15 @@ class DigitsDataModule(SplitDataModule):
                 self.stats.update(_file_stats(other_meta, prefix))
         self.label_names = sorted(set(self.rows["train"]["label"]))
         self._label_ids()
-        train_frames = torch.cat([self._utterance(f) for f in self.rows["train"]["frames"]])  # (N_frames, F)
+        for name, rows in self.rows.items():
+            rows["norm_key"] = [speaker_key(speaker, name) for speaker in rows["speaker"]]
+        if self.speaker_norm:
+            frames = [f for rows in self.rows.values() for f in rows["frames"]]
+            keys = [k for rows in self.rows.values() for k in rows["norm_key"]]
+            self.speaker_stats = speaker_statistics(frames, keys)
+        train = self.rows["train"]
+        train_frames = torch.cat([self._colour_removed(f, k)  # (N_frames, F)
+                                  for f, k in zip(train["frames"], train["norm_key"], strict=True)])
         self.mean, self.std = train_frames.mean(0), train_frames.std(0).clamp_min(1e-5)
         self.stats.update({f"{name}_size": len(rows["name"]) for name, rows in self.rows.items()})
         self.prepare_seconds += time.perf_counter() - start
@@ -190,25 +208,32 @@ class DigitsDataModule(SplitDataModule):
                     label_names=list(self.label_names))
 
     # ---- batches ---------------------------------------------------------------------------
-    def _utterance(self, frames: torch.Tensor) -> torch.Tensor:
-        return frames - frames.mean(0) if self.utterance_norm else frames
+    def _colour_removed(self, frames: torch.Tensor, key: str | None) -> torch.Tensor:
+        if self.utterance_norm:
+            return frames - frames.mean(0)
+        if self.speaker_norm:
+            mean, std = self.speaker_stats[key]
+            return (frames - mean) / std
+        return frames
 
-    def normalize(self, frames: torch.Tensor) -> torch.Tensor:
-        """Frames (T, F) -> utterance mean removed (if configured), then standardized per feature."""
-        return (self._utterance(frames) - self.mean) / self.std
+    def normalize(self, frames: torch.Tensor, key: str | None = None) -> torch.Tensor:
+        """Frames (T, F) of the speaker `key` -> the utterance's mean or the speaker's statistics
+        removed (if configured), then standardized per feature with the training statistics."""
+        return (self._colour_removed(frames, key) - self.mean) / self.std
 
     def _train_frames(self, i: int) -> torch.Tensor:
         rows = self.rows["train"]
+        key = rows["norm_key"][i]
         if self.wave_augment.active:
-            frames = self.normalize(self.featurizer(self.wave_augment(rows["waveform"][i])))
+            frames = self.normalize(self.featurizer(self.wave_augment(rows["waveform"][i])), key)
         else:
-            frames = self.normalize(rows["frames"][i])
+            frames = self.normalize(rows["frames"][i], key)
         return self.spec_augment(frames) if self.spec_augment.active else frames
 
     def _batch(self, split: str, indices: list[int]):
         rows = self.rows[split]
-        frames = [self._train_frames(i) if split == "train" else self.normalize(rows["frames"][i])
-                  for i in indices]
+        frames = [self._train_frames(i) if split == "train"
+                  else self.normalize(rows["frames"][i], rows["norm_key"][i]) for i in indices]
         return (*pad_frames(frames), rows["y"][indices])
 
     def lengths(self, split: str) -> torch.Tensor:
@@ -266,8 +291,11 @@ class DigitsDataModule(SplitDataModule):
     def predict_loader(self, paths: list[str]) -> DataLoader:
         """Audio files -> batches (frames [B, T, F], lengths [B], dummy labels [B]) in input order;
         a bad file stops with its name and reason."""
-        frames = [self.normalize(self.featurizer(decode_audio(p, self.audio_args["sample_rate"],
-                                                              self.trim_db).waveform)) for p in paths]
+        raw = [self.featurizer(decode_audio(p, self.audio_args["sample_rate"], self.trim_db).waveform)
+               for p in paths]
+        if self.speaker_norm:  # the inputs given together are taken as one speaker
+            self.speaker_stats["<inputs>"] = speaker_statistics(raw, ["<inputs>"] * len(raw))["<inputs>"]
+        frames = [self.normalize(f, "<inputs>") for f in raw]
         collate = lambda rows: (*pad_frames(rows), torch.zeros(len(rows), dtype=torch.long))  # noqa: E731
         return DataLoader(frames, batch_size=self.batch_size, shuffle=False, collate_fn=collate)
 
