@@ -3,13 +3,13 @@ import json
 import pytest
 import yaml
 
-from seqtasks.reports import load_runs, summary_table
+from seqtasks.reports import load_runs, speaker_table, summary_table
 
 
-def fake_run(path, seed, acc, encoder="LSTMEncoder", hidden=128):
+def fake_run(path, seed, acc, encoder="LSTMEncoder", hidden=128, test_speakers=None):
     path.mkdir(parents=True)
     cfg = {"seed": seed, "output_dir": str(path),
-           "data": {"root": "/x/trec", "builtin": None, "seed": seed},
+           "data": {"root": "/x/trec", "builtin": None, "seed": seed, "test_speakers": test_speakers},
            "encoder": {"_target_": f"seqtasks.encoders.{encoder}", "hidden_size": hidden}}
     (path / "config.yaml").write_text(yaml.safe_dump(cfg))
     (path / "metrics.json").write_text(json.dumps({"test/acc": acc}))
@@ -35,3 +35,15 @@ def test_runs_that_differ_in_more_than_seed_are_not_averaged(tmp_path):
     table = summary_table(load_runs(runs), keys=("test/acc",))
     assert table.count("| trec | LSTM") == 2 and "setup 2" in table
     assert "90.0 ± 0.0" in table and "80.0 ± 0.0" in table
+
+
+def test_leave_one_speaker_out_folds_give_one_row_with_each_speaker_the_mean_and_the_worst(tmp_path):
+    folds = [("ann", 0.90), ("bob", 0.70), ("cy", 0.95)]
+    runs = [fake_run(tmp_path / name, 0, acc, test_speakers=[name]) for name, acc in folds]
+    runs += [fake_run(tmp_path / "rnn_ann", 0, 0.5, encoder="RNNEncoder", test_speakers=["ann"]),
+             fake_run(tmp_path / "official", 0, 0.99)]  # no held-out speaker: not in this table
+    table = speaker_table(load_runs(runs))
+    assert "| data | encoder | ann | bob | cy | mean | worst |" in table
+    assert "| trec | LSTM | 90.0 | 70.0 | 95.0 | 85.0 | 70.0 |" in table
+    assert "| trec | RNN | 50.0 | - | - | 50.0 | 50.0 |" in table and "99.0" not in table
+    assert speaker_table(load_runs(runs[-1:])) == ""

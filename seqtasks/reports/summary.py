@@ -95,3 +95,35 @@ def summary_table(runs: list[dict], keys=("test/acc", "test/f1_macro", "train_se
         seeds = ",".join(str(r["seed"]) for r in group)
         lines.append(f"| {data} | {encoder} | {seeds} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def speaker_table(runs: list[dict], key: str = "test/acc") -> str:
+    """Markdown for speaker-independent runs (`data.test_speakers`), e.g. leave one speaker out:
+    one row per setup with `key` (percent) on each held-out speaker (mean over seeds), then the
+    mean and the worst speaker. Runs without test speakers are left out; empty if none has any."""
+    groups: dict[tuple, dict[str, list[float]]] = {}
+    for run in runs:
+        data_cfg = run["config"].get("data", {})
+        speakers = data_cfg.get("test_speakers")
+        if not speakers:
+            continue
+        setup = json.loads(run["setup"])
+        setup["data"].pop("test_speakers")
+        group = groups.setdefault((run["data"], run["encoder"], json.dumps(setup, sort_keys=True)), {})
+        group.setdefault("+".join(speakers), []).append(run["metrics"][key] * 100)
+    if not groups:
+        return ""
+    names = sorted({name for group in groups.values() for name in group})
+    lines = ["| data | encoder | " + " | ".join(names) + " | mean | worst |",
+             "|---|---|" + "---|" * (len(names) + 2)]
+    seen: dict[tuple, int] = {}
+    for (data, encoder, _), group in sorted(groups.items()):
+        seen[data, encoder] = seen.get((data, encoder), 0) + 1
+        if seen[data, encoder] > 1:
+            encoder = f"{encoder} (setup {seen[data, encoder]})"
+        by_speaker = {name: statistics.fmean(values) for name, values in group.items()}
+        cells = [f"{by_speaker[n]:.1f}" if n in by_speaker else "-" for n in names]
+        summary = [statistics.fmean(by_speaker.values()), min(by_speaker.values())]
+        lines.append(f"| {data} | {encoder} | " + " | ".join(cells) + " | "
+                     + " | ".join(f"{v:.1f}" for v in summary) + " |")
+    return "\n".join(lines)
