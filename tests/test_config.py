@@ -55,3 +55,10 @@ def test_each_task_brings_its_offline_default_data_and_data_overrides_win(task, 
 def test_memory_recipe_makes_every_encoder_one_directional():
     for encoder in ("rnn", "lstm"):
         assert load_config(["task=memory", f"encoder={encoder}"]).encoder.bidirectional is False
+
+
+def test_leave_one_speaker_out_preset_validates_on_synthesized_voices_and_keeps_the_augment_defaults():
+    data = load_config(["task=digits", "data=fsdd_loso", "data.test_speakers=[george]"]).data
+    assert (data.source, data.test_speakers, data.speaker_norm) == ("fsdd", ["george"], True)
+    assert data.val_source == data.extra_train_source == "tts_digits" and data.val_speakers is None
+    assert (data.augment.time_mask, data.augment.speed) == (8, [])  # merged over audio.yaml's block
