@@ -68,6 +68,21 @@ def test_max_length_truncates(text_root):
     assert max(dm.splits["train"]["length"]) == 4
 
 
+def test_lsa_vectors_count_words_past_max_length(tmp_path):
+    """Words only ever seen past the truncation point still get a word vector: a test text may
+    have them early."""
+    rows = make_rows(60)
+    for row in rows:
+        row["text"] = "one two three " + row["text"] + " epilogue"
+    write_csv(tmp_path / "train.csv", rows)
+    write_csv(tmp_path / "test.csv", rows[:3])
+    dm = TextDataModule(root=tmp_path, max_length=3)
+    dm.setup()
+    vectors = dm.lsa_embeddings(4)
+    assert max(dm.splits["train"]["length"]) == 3
+    assert vectors[dm.tokenizer.token_to_id("epilogue")].norm() > 0
+
+
 def test_second_setup_reads_the_cache_without_reading_or_tokenizing(text_root, monkeypatch):
     import seqtasks.data.sources as sources
 

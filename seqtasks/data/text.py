@@ -206,8 +206,13 @@ class TextDataModule(SplitDataModule):
                     label_names=list(self.label_names))
 
     def lsa_embeddings(self, dim: int) -> torch.Tensor:
-        """(vocab_size, dim) word vectors from the training split (see `lsa_word_vectors`)."""
-        return lsa_word_vectors(self.splits["train"]["input_ids"], self.vocab_size, dim)
+        """(vocab_size, dim) word vectors from the training split's whole texts (see
+        `lsa_word_vectors`), past `max_length` too: co-occurrence over whole articles costs one
+        pass, no training time, and gives vectors to words a model first meets in a test text."""
+        whole = Tokenizer.from_str(self.tokenizer.to_str())
+        whole.no_truncation()
+        ids = [e.ids for e in whole.encode_batch(self.splits["train"]["text"])]
+        return lsa_word_vectors(ids, self.vocab_size, dim)
 
     def state_dict(self) -> dict:
         """Saved inside every checkpoint: what prediction needs to turn text into ids and back."""
