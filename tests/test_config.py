@@ -58,7 +58,9 @@ def test_memory_recipe_makes_every_encoder_one_directional():
 
 
 def test_leave_one_speaker_out_preset_validates_on_synthesized_voices_and_keeps_the_augment_defaults():
-    data = load_config(["task=digits", "data=fsdd_loso", "data.test_speakers=[george]"]).data
+    cfg = load_config(["task=digits", "data=fsdd_loso", "data.test_speakers=[george]"])
+    data = cfg.data
+    assert cfg.trainer.max_epochs == 15  # recipe/fsdd_loso.yaml
     assert (data.source, data.test_speakers, data.speaker_norm) == ("fsdd", ["george"], True)
     assert data.val_source == data.extra_train_source == "tts_digits" and data.val_speakers is None
     assert (data.augment.time_mask, data.augment.speed) == (8, [])  # merged over audio.yaml's block
