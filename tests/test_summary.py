@@ -47,3 +47,8 @@ def test_leave_one_speaker_out_folds_give_one_row_with_each_speaker_the_mean_and
     assert "| trec | LSTM | 90.0 | 70.0 | 95.0 | 85.0 | 70.0 |" in table
     assert "| trec | RNN | 50.0 | - | - | 50.0 | 50.0 |" in table and "99.0" not in table
     assert speaker_table(load_runs(runs[-1:])) == ""
+
+
+def test_a_whole_number_typed_as_int_or_float_is_one_setup(tmp_path):
+    runs = [fake_run(tmp_path / "a", 1, 0.90, hidden=128), fake_run(tmp_path / "b", 2, 0.80, hidden=128.0)]
+    assert "| trec | LSTM | 1,2 | 85.0 ± 7.1 |" in summary_table(load_runs(runs), keys=("test/acc",))

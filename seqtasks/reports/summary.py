@@ -56,7 +56,17 @@ def _setup_key(cfg: dict) -> str:
     change results (logger)."""
     rest = {k: v for k, v in cfg.items() if k not in ("seed", "output_dir", "logger")}
     rest["data"] = {k: v for k, v in cfg.get("data", {}).items() if k != "seed"}
-    return json.dumps(rest, sort_keys=True, default=str)
+    return json.dumps(_whole_floats_as_ints(rest), sort_keys=True, default=str)
+
+
+def _whole_floats_as_ints(value):
+    """30.0 -> 30 throughout, so `data.trim_db=30` on the command line and `30.0` in a preset are
+    one setup."""
+    if isinstance(value, dict):
+        return {k: _whole_floats_as_ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_floats_as_ints(v) for v in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def group_runs(runs: list[dict]) -> list[tuple[str, list[dict]]]:
