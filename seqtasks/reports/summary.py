@@ -111,29 +111,23 @@ def speaker_table(runs: list[dict], key: str = "test/acc") -> str:
     """Markdown for speaker-independent runs (`data.test_speakers`), e.g. leave one speaker out:
     one row per setup with `key` (percent) on each held-out speaker (mean over seeds), then the
     mean and the worst speaker. Runs without test speakers are left out; empty if none has any."""
-    groups: dict[tuple, dict[str, list[float]]] = {}
+    folds = []  # runs whose setup leaves out the held-out speakers, so group_runs joins the folds
     for run in runs:
-        data_cfg = run["config"].get("data", {})
-        speakers = data_cfg.get("test_speakers")
-        if not speakers:
-            continue
-        setup = json.loads(run["setup"])
-        setup["data"].pop("test_speakers")
-        group = groups.setdefault((run["data"], run["encoder"], json.dumps(setup, sort_keys=True)), {})
-        group.setdefault("+".join(speakers), []).append(run["metrics"][key] * 100)
-    if not groups:
+        speakers = run["config"].get("data", {}).get("test_speakers")
+        if speakers:
+            setup = json.loads(run["setup"])
+            setup["data"].pop("test_speakers")
+            folds.append({**run, "setup": json.dumps(setup, sort_keys=True), "speaker": "+".join(speakers)})
+    if not folds:
         return ""
-    names = sorted({name for group in groups.values() for name in group})
+    names = sorted({run["speaker"] for run in folds})
     lines = ["| data | encoder | " + " | ".join(names) + " | mean | worst |",
              "|---|---|" + "---|" * (len(names) + 2)]
-    seen: dict[tuple, int] = {}
-    for (data, encoder, _), group in sorted(groups.items()):
-        seen[data, encoder] = seen.get((data, encoder), 0) + 1
-        if seen[data, encoder] > 1:
-            encoder = f"{encoder} (setup {seen[data, encoder]})"
-        by_speaker = {name: statistics.fmean(values) for name, values in group.items()}
+    for label, group in group_runs(folds):
+        by_speaker = {name: statistics.fmean(r["metrics"][key] * 100 for r in group if r["speaker"] == name)
+                      for name in sorted({r["speaker"] for r in group})}
         cells = [f"{by_speaker[n]:.1f}" if n in by_speaker else "-" for n in names]
         summary = [statistics.fmean(by_speaker.values()), min(by_speaker.values())]
-        lines.append(f"| {data} | {encoder} | " + " | ".join(cells) + " | "
+        lines.append(f"| {label.replace(' / ', ' | ', 1)} | " + " | ".join(cells) + " | "
                      + " | ".join(f"{v:.1f}" for v in summary) + " |")
     return "\n".join(lines)
