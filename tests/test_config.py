@@ -52,6 +52,11 @@ def test_each_task_brings_its_offline_default_data_and_data_overrides_win(task, 
     assert load_config(["task=forecast", "data=etth1", "data.path=x.csv"]).data.split == "ett_hourly"
 
 
+def test_sst2_recipe_shrinks_only_its_own_embedding():
+    assert load_config(["data=sst2", "data.root=x"]).task.embedding_dim == 128
+    assert load_config(["data=trec", "data.root=x"]).task.embedding_dim == 300
+
+
 def test_memory_recipe_makes_every_encoder_one_directional():
     for encoder in ("rnn", "lstm"):
         assert load_config(["task=memory", f"encoder={encoder}"]).encoder.bidirectional is False
