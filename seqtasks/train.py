@@ -15,7 +15,7 @@ import datasets
 import pytorch_lightning as pl
 from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import Callback, ModelCheckpoint
+from pytorch_lightning.callbacks import Callback, EMAWeightAveraging, ModelCheckpoint, WeightAveraging
 from pytorch_lightning.loggers import CSVLogger, Logger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
@@ -61,12 +61,16 @@ def build_loggers(cfg: DictConfig, run_dir: Path) -> list[Logger]:
 
 def build_trainer(cfg: DictConfig, run_dir: Path, resolved: dict, callbacks) -> pl.Trainer:
     """The Trainer of `cfg.trainer` with the run's callbacks: best/last checkpoints, the checkpoint
-    on interruption, the config in every checkpoint and per-batch seeds. Datamodules share out
-    their own batches among DDP processes (`epoch_loader`), so Lightning's sampler stays out."""
+    on interruption, the config in every checkpoint and per-batch seeds, and with `ema_decay` an
+    exponential moving average of the weights that validation, checkpoints and the test use.
+    Datamodules share out their own batches among DDP processes (`epoch_loader`), so Lightning's
+    sampler stays out."""
     task_class = get_object(cfg.task._target_)
     checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best",
                                  monitor=task_class.monitor, mode=task_class.monitor_mode, save_last=True,
                                  auto_insert_metric_name=False, enable_version_counter=False)
+    if cfg.get("ema_decay") is not None:
+        callbacks = [EMAWeightAveraging(decay=cfg.ema_decay), *callbacks]
     extra = {}
     if "precision" in cfg.trainer:
         extra["precision"] = supported_precision(cfg.trainer.precision, cfg.trainer.accelerator)
@@ -138,6 +142,8 @@ def fit_and_evaluate(trainer: pl.Trainer, model, data, ckpt_path: Path | None) -
     try:
         trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
         seconds, metrics = round(time.perf_counter() - start, 2), {}
+        # best.ckpt's state_dict holds the averaged weights; the callback would load the raw ones
+        trainer.callbacks = [c for c in trainer.callbacks if not isinstance(c, WeightAveraging)]
         for run in (trainer.validate, trainer.test):
             results = run(model, datamodule=data, ckpt_path="best", verbose=False, weights_only=True)
             metrics.update({k: float(v) for k, v in results[0].items()})

@@ -20,7 +20,7 @@ from seqtasks.safety import check_targets
 
 HYDRA_KEYS = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
 TOP_LEVEL = {"data": dict, "encoder": dict, "task": dict, "trainer": dict, "logger": dict | None,
-             "seed": int, "output_dir": str, "resume": bool}
+             "seed": int, "output_dir": str, "resume": bool, "ema_decay": float | None}
 
 
 def _accepts(value, annotation) -> bool:
@@ -109,6 +109,8 @@ def check_config(cfg: DictConfig) -> None:
             raise TypeError(f"{key}={value!r} has the wrong type; expected {_describe(TOP_LEVEL[key])}")
     if not 0 <= plain["seed"] < 2**32:
         raise ValueError(f"seed={plain['seed']} must lie in [0, 2**32)")
+    if plain.get("ema_decay") is not None and not 0 < plain["ema_decay"] < 1:
+        raise ValueError(f"ema_decay={plain['ema_decay']} must lie in (0, 1), or be null (no averaging)")
     for group in ("data", "encoder", "task", "trainer"):
         check_arguments(group, plain[group])
     for name, node in (plain.get("logger") or {}).items():

@@ -55,6 +55,7 @@ def test_wrong_types(tmp_path, override, message):
     (["encoder.dropout=1.0"], r"encoder.dropout=1.0 must be a float in [0, 1)"),
     (["task.dropout=1.5"], r"task.dropout=1.5 must be in [0, 1)"),
     (["task.pooling=sum"], "task.pooling='sum' is not one of ['last', 'mean', 'max', 'attention']"),
+    (["ema_decay=1.0"], "ema_decay=1.0 must lie in (0, 1), or be null (no averaging)"),
 ])
 def test_values_out_of_range(tmp_path, overrides, message):
     assert config_error(tmp_path, *overrides) == message

@@ -65,3 +65,20 @@ def test_other_encoders_train_through_the_same_config(text_root, tmp_path, encod
     metrics = train(toy_config(text_root, tmp_path / encoder, f"encoder={encoder}",
                                "trainer.max_epochs=2", "task.pooling=attention"))
     assert 0.0 <= metrics["test/acc"] <= 1.0 and metrics["params"] > 0
+
+
+def test_ema_checkpoints_and_tests_the_averaged_weights(text_root, tmp_path):
+    """ema_decay: best.ckpt holds the moving average of the weights (the raw weights beside it),
+    and metrics.json's test figures are those of the average, as evaluating best.ckpt finds."""
+    from seqtasks.reports import evaluate
+
+    run_dir = tmp_path / "ema"
+    metrics = train(toy_config(text_root, run_dir, "trainer.max_epochs=3", "ema_decay=0.8"))
+    ckpt = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)
+    averaged, raw = ckpt["state_dict"], ckpt["current_model_state"]
+    assert averaged.keys() == raw.keys()
+    assert not torch.equal(averaged["head.1.weight"], raw["head.1.weight"])
+    report = evaluate(run=run_dir, out=tmp_path / "report", resamples=10)
+    evaluated = json.loads((report.parent / "metrics.json").read_text())
+    assert evaluated["test/loss"] == pytest.approx(metrics["test/loss"], rel=1e-5)
+    assert evaluated["test/acc"] == pytest.approx(metrics["test/acc"])
