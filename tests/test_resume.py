@@ -43,17 +43,19 @@ def without_times(metrics: dict) -> dict:
     return {k: v for k, v in metrics.items() if k != "train_seconds"}
 
 
-def test_interrupted_mid_epoch_and_resumed_equals_uninterrupted(toy, tmp_path):
-    whole = train(tiny_config(toy, tmp_path / "whole", *SHORT))
+@pytest.mark.parametrize("ema", ["null", "0.9"])  # with ema_decay, the average is restored too
+def test_interrupted_mid_epoch_and_resumed_equals_uninterrupted(toy, tmp_path, ema):
+    short = (*SHORT, f"ema_decay={ema}")
+    whole = train(tiny_config(toy, tmp_path / "whole", *short))
     cut = tmp_path / "cut"
     with pytest.raises(TrainingInterrupted) as info:
-        train(tiny_config(toy, cut, *SHORT), callbacks=[SignalAt(epoch=1, batch=2)])
+        train(tiny_config(toy, cut, *short), callbacks=[SignalAt(epoch=1, batch=2)])
     assert info.value.checkpoint == cut / "checkpoints" / "interrupted.ckpt"
     assert info.value.exit_code == 128 + signal.SIGTERM
     saved = torch.load(info.value.checkpoint, weights_only=True)
     assert saved["epoch"] == 1 and saved["sampler_position"] == [1, 3]  # 3 batches of epoch 1 done
 
-    resumed = train(tiny_config(toy, cut, *SHORT, "resume=true"))
+    resumed = train(tiny_config(toy, cut, *short, "resume=true"))
     assert without_times(resumed) == without_times(whole)
     a, b = (torch.load(d / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
             for d in (tmp_path / "whole", cut))
