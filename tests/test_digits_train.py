@@ -41,6 +41,17 @@ def test_report_names_audio_files_in_its_mistakes_table(tone_run):
     assert report["confusion_matrix"]["labels"] == ["0", "1", "2"]
 
 
+def test_report_scores_each_test_speaker(tone_run):
+    run_dir, _ = tone_run
+    evaluate(run=run_dir, resamples=50, out=run_dir / "speakers")
+    report = json.loads((run_dir / "speakers" / "metrics.json").read_text())
+    per_speaker = report["per_speaker"]
+    assert sorted(per_speaker) == ["alice", "bob", "carol"]
+    assert [d["n"] for d in per_speaker.values()] == [15, 15, 15]  # 3 digits x takes 0-4
+    pooled = sum(d["acc"] * d["n"] for d in per_speaker.values()) / 45
+    assert pooled == pytest.approx(report["test/acc"])
+
+
 def test_prediction_reads_audio_files_with_the_checkpoint_alone(tone_run, tmp_path):
     run_dir, _ = tone_run
     files = [write_tone(tmp_path / f"{d}.wav", d, rate=16000, seed=99) for d in (0, 2)]

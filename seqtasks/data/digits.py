@@ -271,6 +271,10 @@ class DigitsDataModule(SplitDataModule):
         rows, hop = self.rows[split], self.audio_args["hop_ms"] / 1000
         return [f"{rows['name'][i]} ({len(rows['frames'][i]) * hop:.2f} s)" for i in indices]
 
+    def speakers(self, split: str, indices: list[int]) -> list[str]:
+        """The speaker of each row (file names' speaker, voice id; '' when the source has none)."""
+        return [self.rows[split]["speaker"][i] or "" for i in indices]
+
     def step_labels(self, split: str, index: int) -> list[str]:
         """One label per frame: its time in seconds, for plots over time."""
         hop = self.audio_args["hop_ms"] / 1000

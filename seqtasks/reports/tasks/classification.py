@@ -100,6 +100,23 @@ def per_class_section(ctx: EvalContext) -> Section:
                    key="per_class", data=data)
 
 
+def per_speaker_section(ctx: EvalContext) -> Section | None:
+    """Accuracy of each speaker in the test split (a datamodule with `speakers`, i.e. audio), so a
+    test set of several held-out speakers needs no run per speaker; None with fewer than two."""
+    if not hasattr(ctx.run.datamodule, "speakers"):
+        return None
+    speakers = np.array(ctx.run.datamodule.speakers(ctx.split, ctx.rows))  # -> (N,)
+    names = sorted(set(speakers))
+    if len(names) < 2:
+        return None
+    right = ctx.outputs["probs"].argmax(1) == ctx.outputs["target"]  # -> (N,)
+    data = {name: {"acc": float(right[speakers == name].mean()), "n": int((speakers == name).sum())}
+            for name in names}
+    rows = [[name, fmt(d["acc"]), str(d["n"])] for name, d in data.items()]
+    return Section("Accuracy per speaker", [Table(["speaker", "accuracy", "test examples"], rows)],
+                   key="per_speaker", data=data)
+
+
 def mistakes_section(ctx: EvalContext) -> Section:
     """The wrong predictions the model was surest of, with their input."""
     names, probs, target = label_names(ctx), ctx.outputs["probs"], ctx.outputs["target"]
@@ -150,5 +167,6 @@ def records(out: Outputs, inputs: list, model) -> list[dict]:
 
 
 CLASSIFICATION = register_task_report("SequenceClassifier")(TaskReport(
-    collect=collect, metrics=metrics, sections=(confusion_section, per_class_section, mistakes_section),
+    collect=collect, metrics=metrics, sections=(confusion_section, per_class_section, per_speaker_section,
+                                                  mistakes_section),
     compare_sections=(per_class_differences,), records=records))
