@@ -110,8 +110,8 @@ def per_speaker_section(ctx: EvalContext) -> Section | None:
     if len(names) < 2:
         return None
     right = ctx.outputs["probs"].argmax(1) == ctx.outputs["target"]  # -> (N,)
-    data = {name: {"acc": float(right[speakers == name].mean()), "n": int((speakers == name).sum())}
-            for name in names}
+    masks = {name: speakers == name for name in names}
+    data = {name: {"acc": float(right[m].mean()), "n": int(m.sum())} for name, m in masks.items()}
     rows = [[name, fmt(d["acc"]), str(d["n"])] for name, d in data.items()]
     return Section("Accuracy per speaker", [Table(["speaker", "accuracy", "test examples"], rows)],
                    key="per_speaker", data=data)
