@@ -57,6 +57,8 @@ def test_label_names_are_hyperparameters():
     (dict(pooling="sum"), r"task.pooling='sum' is not one of"),
     (dict(dropout=1.5), r"task.dropout=1.5 must be in \[0, 1\)"),
     (dict(label_names=["a"]), "one name each"),
+    (dict(label_smoothing=1.0), r"task.label_smoothing=1.0 must be in \[0, 1\)"),
+    (dict(vocab_size=None, num_features=13, word_dropout=0.1), "word_dropout=0.1 needs token input"),
 ])
 def test_bad_classifier_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -79,3 +81,15 @@ def test_lsa_embedding_init_copies_the_datamodules_vectors_for_seen_words():
 def test_unknown_embedding_init_is_refused():
     with pytest.raises(ValueError, match=r"task.embedding_init='glove' is not one of \['random', 'lsa'\]"):
         make_classifier(embedding_init="glove")
+
+
+def test_word_dropout_turns_real_tokens_into_unk_only_while_training():
+    torch.manual_seed(0)
+    model = make_classifier(word_dropout=0.5)
+    x = torch.full((64, 10), 7)
+    x[:, 6:] = 0  # padding
+    dropped = model.drop_words(x)
+    assert set(dropped[:, :6].unique().tolist()) == {1, 7}  # [UNK] = 1
+    assert 0.4 < (dropped[:, :6] == 1).float().mean() < 0.6
+    assert (dropped[:, 6:] == 0).all()  # padding stays padding
+    assert torch.equal(model.eval().drop_words(x), x)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytorch_lightning as pl
+import torch
 import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MetricCollection
@@ -29,7 +30,8 @@ class SequenceClassifier(pl.LightningModule):
                  vocab_size: int | None = None, num_features: int | None = None,
                  embedding_dim: int = 128, input_dropout: float = 0.1, pooling: str = "max",
                  dropout: float = 0.3, lr: float = 2e-3, weight_decay: float = 0.01,
-                 warmup_fraction: float = 0.1, pad_id: int = 0, embedding_init: str = "random"):
+                 warmup_fraction: float = 0.1, pad_id: int = 0, embedding_init: str = "random",
+                 word_dropout: float = 0.0, unk_id: int = 1, label_smoothing: float = 0.0):
         super().__init__()
         if (vocab_size is None) == (num_features is None):
             raise ValueError("give exactly one of vocab_size (tokens) or num_features (frames)")
@@ -38,6 +40,9 @@ class SequenceClassifier(pl.LightningModule):
                              f"got label_names={label_names}")
         if embedding_init == "lsa" and vocab_size is None:
             raise ValueError("task.embedding_init=lsa needs token input (vocab_size), not feature frames")
+        if word_dropout and vocab_size is None:
+            raise ValueError(f"task.word_dropout={word_dropout} needs token input (vocab_size), "
+                             "not feature frames")
         self.save_hyperparameters(ignore=["encoder"])
         self.check_options(self.hparams)
         self.input = (nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id) if vocab_size
@@ -54,7 +59,7 @@ class SequenceClassifier(pl.LightningModule):
     @staticmethod
     def check_options(options: dict) -> None:
         """Checks the options that need no data (all constructor arguments given in `options`)."""
-        for name in ("input_dropout", "dropout"):
+        for name in ("input_dropout", "dropout", "word_dropout", "label_smoothing"):
             check_fraction(name, options[name])
         check_choice("pooling", options["pooling"], POOLINGS)
         check_choice("embedding_init", options["embedding_init"], EMBEDDING_INITS)
@@ -68,15 +73,23 @@ class SequenceClassifier(pl.LightningModule):
             seen = vectors.norm(dim=1) > 0  # unseen words keep their random start
             self.input.weight.data[seen] = vectors[seen].to(self.input.weight)
 
+    def drop_words(self, x):
+        """Training only: each real token becomes [UNK] with probability `word_dropout`, so the
+        model cannot lean on any one word and [UNK] learns what an unseen word means."""
+        if not (self.training and self.hparams.word_dropout):
+            return x
+        drop = (torch.rand(x.shape, device=x.device) < self.hparams.word_dropout) & (x != self.hparams.pad_id)
+        return x.masked_fill(drop, self.hparams.unk_id)
+
     def forward(self, x, lengths):
         """x: token ids [B, T] or frames [B, T, F]; lengths [B] -> logits [B, C]."""
-        h = self.input_dropout(self.input(x))  # -> (B, T, E)
+        h = self.input_dropout(self.input(self.drop_words(x)))  # -> (B, T, E)
         outputs, summary = self.encoder(h, lengths)  # -> (B, T, D), (B, D)
         return self.head(self.pool(outputs, summary, lengths))
 
     def training_step(self, batch, batch_idx):
         x, lengths, y = batch
-        loss = F.cross_entropy(self(x, lengths), y)
+        loss = F.cross_entropy(self(x, lengths), y, label_smoothing=self.hparams.label_smoothing)
         log_loss(self, "train", loss, len(y))
         return loss
 
