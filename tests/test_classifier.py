@@ -59,6 +59,7 @@ def test_label_names_are_hyperparameters():
     (dict(label_names=["a"]), "one name each"),
     (dict(label_smoothing=1.0), r"task.label_smoothing=1.0 must be in \[0, 1\)"),
     (dict(vocab_size=None, num_features=13, word_dropout=0.1), "word_dropout=0.1 needs token input"),
+    (dict(vocab_size=None, num_features=13, lm_weight=0.5), "lm_weight=0.5 needs token input"),
 ])
 def test_bad_classifier_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -93,3 +94,16 @@ def test_word_dropout_turns_real_tokens_into_unk_only_while_training():
     assert 0.4 < (dropped[:, :6] == 1).float().mean() < 0.6
     assert (dropped[:, 6:] == 0).all()  # padding stays padding
     assert torch.equal(model.eval().drop_words(x), x)
+
+
+def test_language_model_loss_adds_to_the_training_loss_only():
+    torch.manual_seed(0)
+    batch = (torch.randint(2, 20, (4, 7)), torch.tensor([7, 3, 5, 2]), torch.tensor([0, 1, 2, 0]))
+    plain, with_lm = make_classifier().eval(), make_classifier(lm_weight=0.5).eval()  # no dropout
+    with_lm.load_state_dict(plain.state_dict(), strict=False)  # same classifier weights
+    plain.log = with_lm.log = lambda *args, **kwargs: None
+    lm = with_lm.neighbour_words(with_lm.encode(batch[0], batch[1])[0], batch[0], batch[1])
+    assert lm > 0
+    expected = plain.training_step(batch, 0) + 0.5 * lm
+    torch.testing.assert_close(with_lm.training_step(batch, 0), expected)
+    torch.testing.assert_close(with_lm(batch[0], batch[1]), plain(batch[0], batch[1]))

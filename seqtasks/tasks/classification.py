@@ -12,8 +12,9 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
 from seqtasks.tasks.loss_means import log_loss, loss_means
+from seqtasks.tasks.neighbour_words import NeighbourWordLoss
 from seqtasks.tasks.optim import adamw_one_cycle
-from seqtasks.tasks.options import check_choice, check_fraction, check_optimizer
+from seqtasks.tasks.options import check_choice, check_fraction, check_non_negative, check_optimizer
 from seqtasks.tasks.pooling import POOLINGS, SequencePooling
 
 EMBEDDING_INITS = ("random", "lsa")
@@ -31,7 +32,8 @@ class SequenceClassifier(pl.LightningModule):
                  embedding_dim: int = 128, input_dropout: float = 0.1, pooling: str = "max",
                  dropout: float = 0.3, lr: float = 2e-3, weight_decay: float = 0.01,
                  warmup_fraction: float = 0.1, pad_id: int = 0, embedding_init: str = "random",
-                 word_dropout: float = 0.0, unk_id: int = 1, label_smoothing: float = 0.0):
+                 word_dropout: float = 0.0, unk_id: int = 1, label_smoothing: float = 0.0,
+                 lm_weight: float = 0.0):
         super().__init__()
         if (vocab_size is None) == (num_features is None):
             raise ValueError("give exactly one of vocab_size (tokens) or num_features (frames)")
@@ -40,9 +42,9 @@ class SequenceClassifier(pl.LightningModule):
                              f"got label_names={label_names}")
         if embedding_init == "lsa" and vocab_size is None:
             raise ValueError("task.embedding_init=lsa needs token input (vocab_size), not feature frames")
-        if word_dropout and vocab_size is None:
-            raise ValueError(f"task.word_dropout={word_dropout} needs token input (vocab_size), "
-                             "not feature frames")
+        for name, value in (("word_dropout", word_dropout), ("lm_weight", lm_weight)):
+            if value and vocab_size is None:
+                raise ValueError(f"task.{name}={value} needs token input (vocab_size), not feature frames")
         self.save_hyperparameters(ignore=["encoder"])
         self.check_options(self.hparams)
         self.input = (nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id) if vocab_size
@@ -51,6 +53,10 @@ class SequenceClassifier(pl.LightningModule):
         self.encoder = encoder(input_size=embedding_dim)
         self.pool = SequencePooling(pooling, self.encoder.output_dim)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.encoder.output_dim, num_classes))
+        self.check_encoder(self.hparams, self.encoder)
+        self.neighbour_words = (NeighbourWordLoss(self.encoder.hidden_size, vocab_size,
+                                                  self.encoder.bidirectional, pad_id)
+                                if lm_weight else None)
         metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes, average="micro"),
                                     "f1_macro": MulticlassF1Score(num_classes, average="macro")})
         self.val_metrics, self.test_metrics = metrics.clone("val/"), metrics.clone("test/")
@@ -64,6 +70,21 @@ class SequenceClassifier(pl.LightningModule):
         check_choice("pooling", options["pooling"], POOLINGS)
         check_choice("embedding_init", options["embedding_init"], EMBEDDING_INITS)
         check_optimizer(options)
+        check_non_negative("lm_weight", options["lm_weight"])
+
+    @staticmethod
+    def check_encoder(options: dict, encoder: nn.Module) -> None:
+        """lm_weight > 0 needs a recurrent encoder whose top forward states have not seen later
+        words: one layer when bidirectional (see `NeighbourWordLoss`)."""
+        weight = options["lm_weight"]
+        if not weight:
+            return
+        if not all(hasattr(encoder, name) for name in ("hidden_size", "bidirectional", "num_layers")):
+            raise ValueError(f"task.lm_weight={weight} needs a recurrent encoder, "
+                             f"not {type(encoder).__name__}")
+        if encoder.bidirectional and encoder.num_layers > 1:
+            raise ValueError(f"task.lm_weight={weight} needs encoder.num_layers=1 when bidirectional "
+                             f"(got {encoder.num_layers}): deeper forward states have seen the next word")
 
     def setup(self, stage: str) -> None:
         """embedding_init=lsa: start the embedding from word vectors of the training split (the
@@ -81,16 +102,24 @@ class SequenceClassifier(pl.LightningModule):
         drop = (torch.rand(x.shape, device=x.device) < self.hparams.word_dropout) & (x != self.hparams.pad_id)
         return x.masked_fill(drop, self.hparams.unk_id)
 
-    def forward(self, x, lengths):
-        """x: token ids [B, T] or frames [B, T, F]; lengths [B] -> logits [B, C]."""
+    def encode(self, x, lengths):
+        """x: token ids [B, T] or frames [B, T, F]; lengths [B] -> outputs [B, T, D], logits [B, C]."""
         h = self.input_dropout(self.input(self.drop_words(x)))  # -> (B, T, E)
         outputs, summary = self.encoder(h, lengths)  # -> (B, T, D), (B, D)
-        return self.head(self.pool(outputs, summary, lengths))
+        return outputs, self.head(self.pool(outputs, summary, lengths))
+
+    def forward(self, x, lengths):
+        return self.encode(x, lengths)[1]
 
     def training_step(self, batch, batch_idx):
         x, lengths, y = batch
-        loss = F.cross_entropy(self(x, lengths), y, label_smoothing=self.hparams.label_smoothing)
+        outputs, logits = self.encode(x, lengths)
+        loss = F.cross_entropy(logits, y, label_smoothing=self.hparams.label_smoothing)
         log_loss(self, "train", loss, len(y))
+        if self.neighbour_words is not None:
+            lm_loss = self.neighbour_words(outputs, x, lengths)
+            self.log("train/lm_loss", lm_loss, on_step=False, on_epoch=True, batch_size=len(y))
+            loss = loss + self.hparams.lm_weight * lm_loss
         return loss
 
     def _eval_step(self, batch, stage: str, metrics: MetricCollection):

@@ -21,10 +21,14 @@ def check_fraction(name: str, value) -> None:
         raise ValueError(f"task.{name}={value!r} must be in [0, 1)")
 
 
+def check_non_negative(name: str, value) -> None:
+    if not _is_number(value) or value < 0:
+        raise ValueError(f"task.{name}={value!r} must be a number >= 0")
+
+
 def check_optimizer(options: dict) -> None:
     """task.lr > 0, task.weight_decay >= 0, task.warmup_fraction in [0, 1)."""
     if not _is_number(options["lr"]) or options["lr"] <= 0:
         raise ValueError(f"task.lr={options['lr']!r} must be a number > 0")
-    if not _is_number(options["weight_decay"]) or options["weight_decay"] < 0:
-        raise ValueError(f"task.weight_decay={options['weight_decay']!r} must be a number >= 0")
+    check_non_negative("weight_decay", options["weight_decay"])
     check_fraction("warmup_fraction", options["warmup_fraction"])
