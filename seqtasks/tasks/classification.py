@@ -117,7 +117,7 @@ class SequenceClassifier(pl.LightningModule):
         loss = F.cross_entropy(logits, y, label_smoothing=self.hparams.label_smoothing)
         log_loss(self, "train", loss, len(y))
         if self.neighbour_words is not None:
-            lm_loss = self.neighbour_words(outputs, x, lengths)
+            lm_loss = self.neighbour_words(outputs, x)
             self.log("train/lm_loss", lm_loss, on_step=False, on_epoch=True, batch_size=len(y))
             loss = loss + self.hparams.lm_weight * lm_loss
         return loss

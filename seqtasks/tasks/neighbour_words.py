@@ -20,16 +20,14 @@ class NeighbourWordLoss(nn.Module):
         self.next_word = nn.Linear(hidden_size, vocab_size)
         self.previous_word = nn.Linear(hidden_size, vocab_size) if bidirectional else None
 
-    def forward(self, outputs: torch.Tensor, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """outputs [B, T, D] (forward half first), tokens [B, T] padded with pad_id, lengths [B]."""
-        B, T, _ = outputs.shape
+    def forward(self, outputs: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """outputs [B, T, D] (forward half first), tokens [B, T] padded with pad_id -> loss."""
         H = self.hidden_size
         # forward state at t predicts token t+1; targets past the end are padding and ignored
         losses = [self._mean_loss(self.next_word(outputs[:, :-1, :H]), tokens[:, 1:])]
         if self.previous_word is not None:
-            # backward state at t predicts token t-1, for t inside the text only
-            inside = torch.arange(1, T, device=tokens.device)[None, :] < lengths.to(tokens.device)[:, None]
-            targets = tokens[:, :-1].masked_fill(~inside, self.pad_id)
+            # backward state at t predicts token t-1, for t inside the text (token t not padding)
+            targets = tokens[:, :-1].masked_fill(tokens[:, 1:] == self.pad_id, self.pad_id)
             losses.append(self._mean_loss(self.previous_word(outputs[:, 1:, H:]), targets))
         return torch.stack(losses).mean()
 
