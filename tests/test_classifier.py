@@ -102,8 +102,43 @@ def test_language_model_loss_adds_to_the_training_loss_only():
     plain, with_lm = make_classifier().eval(), make_classifier(lm_weight=0.5).eval()  # no dropout
     with_lm.load_state_dict(plain.state_dict(), strict=False)  # same classifier weights
     plain.log = with_lm.log = lambda *args, **kwargs: None
-    lm = with_lm.neighbour_words(with_lm.encode(batch[0], batch[1])[0], batch[0])
+    lm = with_lm.neighbour_words(with_lm.represent(with_lm.input(batch[0]), batch[1])[0], batch[0])
     assert lm > 0
     expected = plain.training_step(batch, 0) + 0.5 * lm
     torch.testing.assert_close(with_lm.training_step(batch, 0), expected)
     torch.testing.assert_close(with_lm(batch[0], batch[1]), plain(batch[0], batch[1]))
+
+
+def test_adversarial_shift_has_norm_eps_per_text_and_raises_the_loss():
+    torch.manual_seed(0)
+    x, lengths, y = torch.randint(2, 20, (3, 6)), torch.tensor([6, 4, 2]), torch.tensor([0, 1, 2])
+    x[1, 4:] = x[2, 2:] = 0  # padding
+    model = make_classifier(adversarial_eps=0.05).eval()  # no dropout
+    embedded = model.input(x)
+    clean = model.training_loss(model.represent(embedded, lengths)[1], y)
+    shift = model.adversarial_shift(clean, embedded)  # -> (3, 6, 6)
+    torch.testing.assert_close(shift.flatten(1).norm(dim=1), torch.full((3,), 0.05))
+    assert (shift[1, 4:] == 0).all() and (shift[2, 2:] == 0).all()  # padding is not moved
+    shifted = model.training_loss(model.represent(embedded + shift, lengths)[1], y)
+    random = torch.randn_like(shift)
+    random = 0.05 * random / random.flatten(1).norm(dim=1)[:, None, None]
+    randomly_shifted = model.training_loss(model.represent(embedded + random, lengths)[1], y)
+    assert shifted > clean and shifted - clean > (randomly_shifted - clean).abs()
+
+
+def test_mixup_blends_pooled_vectors_and_targets_by_one_draw():
+    torch.manual_seed(0)
+    model = make_classifier(mixup_alpha=0.4).eval()
+    pooled, y = torch.randn(4, 16), torch.tensor([0, 1, 2, 0])
+    torch.manual_seed(1)
+    lam = torch.distributions.Beta(0.4, 0.4).sample().item()
+    other = torch.randperm(4)
+    logits = model.head(lam * pooled + (1 - lam) * pooled[other])
+    expected = (lam * torch.nn.functional.cross_entropy(logits, y)
+                + (1 - lam) * torch.nn.functional.cross_entropy(logits, y[other]))
+    torch.manual_seed(1)
+    torch.testing.assert_close(model.training_loss(pooled, y), expected)
+    same = pooled[:1].expand(4, 16)  # blending copies of one text changes nothing
+    zeros = torch.zeros(4, dtype=torch.long)
+    plain = torch.nn.functional.cross_entropy(model.head(same), zeros)
+    torch.testing.assert_close(model.training_loss(same, zeros), plain)

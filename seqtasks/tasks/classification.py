@@ -33,7 +33,7 @@ class SequenceClassifier(pl.LightningModule):
                  dropout: float = 0.3, lr: float = 2e-3, weight_decay: float = 0.01,
                  warmup_fraction: float = 0.1, pad_id: int = 0, embedding_init: str = "random",
                  word_dropout: float = 0.0, unk_id: int = 1, label_smoothing: float = 0.0,
-                 lm_weight: float = 0.0):
+                 lm_weight: float = 0.0, adversarial_eps: float = 0.0, mixup_alpha: float = 0.0):
         super().__init__()
         if (vocab_size is None) == (num_features is None):
             raise ValueError("give exactly one of vocab_size (tokens) or num_features (frames)")
@@ -70,7 +70,8 @@ class SequenceClassifier(pl.LightningModule):
         check_choice("pooling", options["pooling"], POOLINGS)
         check_choice("embedding_init", options["embedding_init"], EMBEDDING_INITS)
         check_optimizer(options)
-        check_non_negative("lm_weight", options["lm_weight"])
+        for name in ("lm_weight", "adversarial_eps", "mixup_alpha"):
+            check_non_negative(name, options[name])
 
     @staticmethod
     def check_encoder(options: dict, encoder: nn.Module) -> None:
@@ -102,25 +103,51 @@ class SequenceClassifier(pl.LightningModule):
         drop = (torch.rand(x.shape, device=x.device) < self.hparams.word_dropout) & (x != self.hparams.pad_id)
         return x.masked_fill(drop, self.hparams.unk_id)
 
-    def encode(self, x, lengths):
-        """x: token ids [B, T] or frames [B, T, F]; lengths [B] -> outputs [B, T, D], logits [B, C]."""
-        h = self.input_dropout(self.input(self.drop_words(x)))  # -> (B, T, E)
-        outputs, summary = self.encoder(h, lengths)  # -> (B, T, D), (B, D)
-        return outputs, self.head(self.pool(outputs, summary, lengths))
+    def represent(self, embedded, lengths):
+        """Input vectors [B, T, E] -> encoder outputs [B, T, D] and the pooled vector [B, D]."""
+        outputs, summary = self.encoder(self.input_dropout(embedded), lengths)  # -> (B, T, D), (B, D)
+        return outputs, self.pool(outputs, summary, lengths)
 
     def forward(self, x, lengths):
-        return self.encode(x, lengths)[1]
+        """x: token ids [B, T] or frames [B, T, F]; lengths [B] -> logits [B, C]."""
+        return self.head(self.represent(self.input(x), lengths)[1])
 
     def training_step(self, batch, batch_idx):
         x, lengths, y = batch
-        outputs, logits = self.encode(x, lengths)
-        loss = F.cross_entropy(logits, y, label_smoothing=self.hparams.label_smoothing)
+        embedded = self.input(self.drop_words(x))  # -> (B, T, E)
+        outputs, pooled = self.represent(embedded, lengths)
+        loss = self.training_loss(pooled, y)
         log_loss(self, "train", loss, len(y))
+        if self.hparams.adversarial_eps:
+            adversarial = self.training_loss(self.represent(embedded + self.adversarial_shift(loss, embedded),
+                                                            lengths)[1], y)
+            self.log("train/adversarial_loss", adversarial, on_step=False, on_epoch=True, batch_size=len(y))
+            loss = loss + adversarial
         if self.neighbour_words is not None:
             lm_loss = self.neighbour_words(outputs, x)
             self.log("train/lm_loss", lm_loss, on_step=False, on_epoch=True, batch_size=len(y))
             loss = loss + self.hparams.lm_weight * lm_loss
         return loss
+
+    def training_loss(self, pooled, y):
+        """Cross-entropy of the head on pooled vectors [B, D] (label-smoothed if asked). With
+        mixup_alpha > 0 (sentence mixup, Guo et al. 2019) the rows are first blended with a
+        shuffled copy by lam ~ Beta(alpha, alpha), and so are their targets."""
+        smoothing, alpha = self.hparams.label_smoothing, self.hparams.mixup_alpha
+        if not alpha:
+            return F.cross_entropy(self.head(pooled), y, label_smoothing=smoothing)
+        lam = torch.distributions.Beta(alpha, alpha).sample().item()
+        other = torch.randperm(len(y), device=y.device)
+        logits = self.head(lam * pooled + (1 - lam) * pooled[other])
+        return (lam * F.cross_entropy(logits, y, label_smoothing=smoothing)
+                + (1 - lam) * F.cross_entropy(logits, y[other], label_smoothing=smoothing))
+
+    def adversarial_shift(self, loss, embedded):
+        """The perturbation of each text's input vectors [B, T, E], of L2 norm adversarial_eps,
+        that raises the loss fastest to first order (Miyato et al. 2017); a constant."""
+        grad, = torch.autograd.grad(loss, embedded, retain_graph=True)
+        norms = grad.flatten(1).norm(dim=1).clamp(min=1e-12)  # -> (B,)
+        return (self.hparams.adversarial_eps * grad / norms[:, None, None]).detach()
 
     def _eval_step(self, batch, stage: str, metrics: MetricCollection):
         x, lengths, y = batch
