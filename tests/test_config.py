@@ -52,11 +52,16 @@ def test_each_task_brings_its_offline_default_data_and_data_overrides_win(task, 
     assert load_config(["task=forecast", "data=etth1", "data.path=x.csv"]).data.split == "ett_hourly"
 
 
-def test_sst2_recipe_changes_only_its_own_embedding_and_adversarial_training():
-    sst2 = load_config(["data=sst2", "data.root=x"]).task
-    trec = load_config(["data=trec", "data.root=x"]).task
-    assert (sst2.embedding_dim, sst2.adversarial_eps) == (128, 5.0)
-    assert (trec.embedding_dim, trec.adversarial_eps) == (300, 0.0)
+def test_sst2_recipe_shrinks_only_its_own_embedding():
+    assert load_config(["data=sst2", "data.root=x"]).task.embedding_dim == 128
+    assert load_config(["data=trec", "data.root=x"]).task.embedding_dim == 300
+
+
+@pytest.mark.parametrize("overrides, eps", [
+    (["data=sst2"], 5.0), (["data=sst2", "encoder=rnn"], 0.0), (["data=sst2", "encoder=gru"], 0.0),
+    (["data=trec"], 0.0), (["data=sst2", "task.adversarial_eps=1"], 1.0)])
+def test_adversarial_training_is_tuned_for_the_sst2_lstm_alone(overrides, eps):
+    assert load_config([*overrides, "data.root=x"]).task.adversarial_eps == eps
 
 
 def test_memory_recipe_makes_every_encoder_one_directional():
