@@ -142,3 +142,15 @@ def test_mixup_blends_pooled_vectors_and_targets_by_one_draw():
     zeros = torch.zeros(4, dtype=torch.long)
     plain = torch.nn.functional.cross_entropy(model.head(same), zeros)
     torch.testing.assert_close(model.training_loss(same, zeros), plain)
+
+
+def test_adversarial_training_adds_the_loss_at_the_shifted_inputs():
+    torch.manual_seed(0)
+    x, lengths, y = torch.randint(2, 20, (3, 6)), torch.tensor([6, 4, 2]), torch.tensor([0, 1, 2])
+    model = make_classifier(adversarial_eps=0.5).eval()  # no dropout
+    model.log = lambda *args, **kwargs: None
+    embedded = model.input(x)
+    clean = model.training_loss(model.represent(embedded, lengths)[1], y)
+    shifted = embedded + model.adversarial_shift(clean, embedded)
+    expected = clean + model.training_loss(model.represent(shifted, lengths)[1], y)
+    torch.testing.assert_close(model.training_step((x, lengths, y), 0), expected)

@@ -119,8 +119,8 @@ class SequenceClassifier(pl.LightningModule):
         loss = self.training_loss(pooled, y)
         log_loss(self, "train", loss, len(y))
         if self.hparams.adversarial_eps:
-            adversarial = self.training_loss(self.represent(embedded + self.adversarial_shift(loss, embedded),
-                                                            lengths)[1], y)
+            shifted = embedded + self.adversarial_shift(loss, embedded)  # -> (B, T, E)
+            adversarial = self.training_loss(self.represent(shifted, lengths)[1], y)
             self.log("train/adversarial_loss", adversarial, on_step=False, on_epoch=True, batch_size=len(y))
             loss = loss + adversarial
         if self.neighbour_words is not None:
@@ -144,7 +144,8 @@ class SequenceClassifier(pl.LightningModule):
 
     def adversarial_shift(self, loss, embedded):
         """The perturbation of each text's input vectors [B, T, E], of L2 norm adversarial_eps,
-        that raises the loss fastest to first order (Miyato et al. 2017); a constant."""
+        that raises the loss fastest to first order (Miyato et al. 2017); detached, so no gradient
+        flows through the shift itself."""
         grad, = torch.autograd.grad(loss, embedded, retain_graph=True)
         norms = grad.flatten(1).norm(dim=1).clamp(min=1e-12)  # -> (B,)
         return (self.hparams.adversarial_eps * grad / norms[:, None, None]).detach()
