@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from omegaconf import OmegaConf
-from pytorch_lightning.callbacks import Callback
+from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+from seqtasks.safety import check_plain
 
 log = logging.getLogger(__name__)
 
@@ -93,22 +95,57 @@ class BatchSeeds(Callback):
             torch.mps.manual_seed(seed)
 
 
+# Where a run lives, not what it is: a moved or copied run directory resumes with other values here.
+LOCATION_KEYS = ("output_dir", "logger", "data.cache_dir")
+
+
+class RelocatableCheckpoint(ModelCheckpoint):
+    """`ModelCheckpoint` whose state survives a moved run directory: paths saved under the old
+    checkpoint folder are read as the same files under the new one. (Lightning keeps only
+    `best_model_path` when the folder changed, so a resumed copy forgot its best score and chose
+    its best checkpoint among the resumed epochs alone, or loaded the original's.)"""
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        old = state_dict.get("dirpath")
+        if old and self.dirpath and old != self.dirpath:
+            def moved(path):
+                inside = isinstance(path, str) and Path(path).parent == Path(old)
+                return str(Path(self.dirpath) / Path(path).name) if inside else path
+
+            best_k = {moved(k): v for k, v in state_dict.get("best_k_models", {}).items()}
+            state_dict = {**state_dict, "dirpath": self.dirpath,
+                          **{k: moved(state_dict.get(k)) for k in
+                             ("best_model_path", "kth_best_model_path", "last_model_path")},
+                          "best_k_models": best_k}
+        super().load_state_dict(state_dict)
+
+
 def resume_checkpoint(run_dir: Path, resolved: dict) -> Path:
     """The checkpoint `resume=true` continues from: the newer of `interrupted.ckpt` and `last.ckpt`.
-    Refused when there is none, or when the config differs from the run's `config.yaml`."""
+    Refused when there is none, or when what defines the run (task, data, encoder, optimisation,
+    seed) differs from the run's `config.yaml`; where the run lives (`LOCATION_KEYS`) may differ."""
     found = [path for name in ("interrupted.ckpt", "last.ckpt")
              if (path := run_dir / "checkpoints" / name).is_file()]
     if not found:
         raise FileNotFoundError(f"resume=true but {run_dir}/checkpoints holds no interrupted.ckpt or "
                                 "last.ckpt; set output_dir to the run to continue")
-    saved, now = (_flat(OmegaConf.to_container(OmegaConf.load(run_dir / "config.yaml"))),
-                  _flat(resolved))
-    changed = sorted(k for k in saved.keys() | now.keys() if k != "resume" and saved.get(k) != now.get(k))
+    stored = OmegaConf.to_container(OmegaConf.load(run_dir / "config.yaml"))
+    try:
+        check_plain(stored)
+    except ValueError as e:
+        raise ValueError(f"{run_dir}/config.yaml: {e}") from None
+    saved, now = _flat(stored), _flat(resolved)
+    changed = sorted(k for k in saved.keys() | now.keys()
+                     if k != "resume" and not _is_location(k) and saved.get(k) != now.get(k))
     if changed:
         shown = "; ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in changed[:3])
         raise ValueError(f"resume=true continues a run with its own config, but {len(changed)} key(s) "
                          f"differ from {run_dir}/config.yaml ({shown}); drop those overrides")
     return max(found, key=lambda p: p.stat().st_mtime)
+
+
+def _is_location(key: str) -> bool:
+    return any(key == k or key.startswith(k + ".") for k in LOCATION_KEYS)
 
 
 def _flat(node, prefix: str = "") -> dict:

@@ -19,11 +19,18 @@ from pytorch_lightning.callbacks import Callback, EMAWeightAveraging, ModelCheck
 from pytorch_lightning.loggers import CSVLogger, Logger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from seqtasks import __version__
 from seqtasks.data.batching import SamplerPosition
 from seqtasks.devices import supported_precision
 from seqtasks.environment import progress_bar_wanted, run_info
-from seqtasks.resume import BatchSeeds, InterruptCheckpoint, TrainingInterrupted, resume_checkpoint
-from seqtasks.safety import load_checkpoint
+from seqtasks.resume import (
+    BatchSeeds,
+    InterruptCheckpoint,
+    RelocatableCheckpoint,
+    TrainingInterrupted,
+    resume_checkpoint,
+)
+from seqtasks.safety import CHECKPOINT_FORMAT, load_checkpoint, read_seqtasks_checkpoint
 from seqtasks.validation import check_config
 
 log = logging.getLogger(__name__)
@@ -44,7 +51,8 @@ class ConfigInCheckpoint(Callback):
         self.config = config
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint) -> None:
-        checkpoint["seqtasks_config"] = self.config
+        checkpoint.update(seqtasks_config=self.config, seqtasks_version=__version__,
+                          seqtasks_format=CHECKPOINT_FORMAT)
 
 
 def build_loggers(cfg: DictConfig, run_dir: Path) -> list[Logger]:
@@ -66,9 +74,10 @@ def build_trainer(cfg: DictConfig, run_dir: Path, resolved: dict, callbacks) -> 
     Datamodules share out their own batches among DDP processes (`epoch_loader`), so Lightning's
     sampler stays out."""
     task_class = get_object(cfg.task._target_)
-    checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best",
-                                 monitor=task_class.monitor, mode=task_class.monitor_mode, save_last=True,
-                                 auto_insert_metric_name=False, enable_version_counter=False)
+    checkpoint = RelocatableCheckpoint(dirpath=run_dir / "checkpoints", filename="best",
+                                       monitor=task_class.monitor, mode=task_class.monitor_mode,
+                                       save_last=True,
+                                       auto_insert_metric_name=False, enable_version_counter=False)
     if cfg.get("ema_decay") is not None:
         callbacks = [EMAWeightAveraging(decay=cfg.ema_decay), *callbacks]
     extra = {}
@@ -94,7 +103,7 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
     resolved = OmegaConf.to_container(cfg, resolve=True)
     ckpt_path = resume_checkpoint(run_dir, resolved) if cfg.resume else None
     if ckpt_path is not None:
-        load_checkpoint(ckpt_path)  # a checkpoint that is not plain data is refused in one line
+        read_seqtasks_checkpoint(ckpt_path)  # plain data and a plain, checked config, or one line
     trainer = build_trainer(cfg, run_dir, resolved, callbacks)
     if trainer.is_global_zero and not cfg.resume:
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@ ends with exactly the metrics of the uninterrupted run."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -102,3 +103,19 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_with_one_line(toy, tmp_path):
         f"interrupted by SIGINT: saved {run_dir}/checkpoints/interrupted.ckpt; continue with the same "
         f"command plus resume=true output_dir={run_dir}")
     assert torch.load(run_dir / "checkpoints" / "interrupted.ckpt", weights_only=True)["sampler_position"]
+
+
+def test_a_copied_run_directory_resumes_to_the_uninterrupted_metrics(toy, tmp_path):
+    whole = train(tiny_config(toy, tmp_path / "whole", *SHORT))
+    cut, copy = tmp_path / "cut", tmp_path / "elsewhere" / "copy"
+    with pytest.raises(TrainingInterrupted):
+        train(tiny_config(toy, cut, *SHORT), callbacks=[SignalAt(epoch=1, batch=2)])
+    shutil.copytree(cut, copy)
+    shutil.rmtree(cut)  # as on another machine: nothing may point back at the old place
+    resumed = train(tiny_config(toy, copy, *SHORT, "resume=true"))
+    assert without_times(resumed) == without_times(whole)
+    a, b = (torch.load(d / "checkpoints" / "best.ckpt", weights_only=True)
+            for d in (tmp_path / "whole", copy))
+    assert a["epoch"] == b["epoch"] and all(torch.equal(a["state_dict"][k], b["state_dict"][k])
+                                            for k in a["state_dict"])
+    assert not cut.exists()

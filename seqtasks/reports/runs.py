@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytorch_lightning as pl
-from hydra.utils import get_class, instantiate
+from hydra.utils import get_class
 from omegaconf import OmegaConf
 
-from seqtasks.safety import check_targets, load_checkpoint
+from seqtasks.safety import build_stored, read_seqtasks_checkpoint
 
 
 @dataclass
@@ -51,14 +51,7 @@ def resolve_paths(run: str | Path | None = None, ckpt: str | Path | None = None)
     return run_dir, run_dir / "checkpoints" / "best.ckpt"
 
 
-def read_checkpoint(path: Path) -> dict:
-    """A seqtasks checkpoint, loaded safely: tensors and plain data only, and a stored config that
-    builds only seqtasks components (see `seqtasks.safety`)."""
-    ckpt = load_checkpoint(path)
-    if "seqtasks_config" not in ckpt:
-        raise ValueError(f"ckpt={path} has no seqtasks_config: not a checkpoint written by seqtasks")
-    check_targets(ckpt["seqtasks_config"], "seqtasks_config")
-    return ckpt
+read_checkpoint = read_seqtasks_checkpoint  # tensors and plain data, a checked config: see seqtasks.safety
 
 
 def model_from_checkpoint(ckpt: dict) -> pl.LightningModule:
@@ -66,7 +59,8 @@ def model_from_checkpoint(ckpt: dict) -> pl.LightningModule:
     mode; no data is read."""
     cfg = ckpt["seqtasks_config"]
     task_class = get_class(cfg["task"]["_target_"])
-    model = task_class(encoder=instantiate(cfg["encoder"]), **ckpt["hyper_parameters"])
+    encoder = build_stored(cfg["encoder"], "seqtasks_config.encoder")
+    model = task_class(encoder=encoder, **ckpt["hyper_parameters"])
     model.load_state_dict(ckpt["state_dict"])
     return model.eval()
 
@@ -80,9 +74,7 @@ def datamodule_from_checkpoint(ckpt: dict, overrides: dict | None = None,
     unknown = sorted(set(overrides or {}) - set(options))
     if unknown:
         raise ValueError(f"unknown data option(s) {unknown}; options: {', '.join(options)}")
-    merged = OmegaConf.merge(data_cfg, overrides or {})
-    check_targets(OmegaConf.to_container(merged), "data")
-    datamodule = instantiate(merged, _convert_="all")
+    datamodule = build_stored(OmegaConf.merge(data_cfg, overrides or {}), "data")
     if setup:
         datamodule.prepare_data()
         datamodule.setup("test")
