@@ -3,7 +3,7 @@ or `inputs=texts.txt` (one text per line), or audio files for task=digits; JSON 
 probabilities) go to stdout, or to `out=FILE`."""
 
 from seqtasks.cli import parse_args, run_main
-from seqtasks.predict import predict, write_records
+from seqtasks.export.predict import predict, write_records
 
 ARGS = {"ckpt": "checkpoint file (e.g. RUN_DIR/checkpoints/best.ckpt)",
         "inputs": "[text, ...] or a .txt file with one input per line; audio files or folders (digits)",

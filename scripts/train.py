@@ -10,9 +10,9 @@ from hydra.errors import InstantiationException
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 from omegaconf import DictConfig
 
-from seqtasks.config import CONFIG_DIR, check_overrides, job_output_dir
-from seqtasks.resume import TrainingInterrupted
-from seqtasks.train import train
+from seqtasks.config.compose import CONFIG_DIR, check_overrides, job_output_dir
+from seqtasks.training.resume import TrainingInterrupted
+from seqtasks.training.train import train
 
 
 def one_line(e: BaseException) -> str:

@@ -60,7 +60,7 @@ def text_root(tmp_path) -> Path:
 
 def tiny_config(root: Path, run_dir: Path, *overrides: str):
     """The real Hydra config shrunk to seconds: toy CSVs, 1 epoch, 8 hidden units."""
-    from seqtasks.config import load_config
+    from seqtasks.config.compose import load_config
 
     return load_config([
         "data=files", f"data.root={root}", "trainer=cpu", "trainer.max_epochs=1", "data.batch_size=16",
@@ -72,7 +72,7 @@ def tiny_config(root: Path, run_dir: Path, *overrides: str):
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
     """One finished LSTM run (1 epoch on 60 + 24 toy rows), shared by the report tests."""
-    from seqtasks.train import train
+    from seqtasks.training.train import train
 
     root = tmp_path_factory.mktemp("tiny")
     write_csv(root / "train.csv", make_rows(60, seed=1))

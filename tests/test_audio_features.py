@@ -5,8 +5,8 @@ import soundfile as sf
 import torch
 
 from seqtasks.data import DigitsDataModule
-from seqtasks.data.audio import FeatureFrames, decode_audio, trim_silence
-from seqtasks.data.augment import SpecAugment, WaveAugment, build_augmentation
+from seqtasks.data.audio.augment import SpecAugment, WaveAugment, build_augmentation
+from seqtasks.data.audio.features import FeatureFrames, decode_audio, trim_silence
 from tests.conftest import write_tone, write_tone_digits
 
 

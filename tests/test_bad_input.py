@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from seqtasks.config import check_choices
+from seqtasks.config.compose import check_choices
 from seqtasks.data import TextDataModule
 from seqtasks.encoders import LSTMEncoder
 from tests.conftest import make_rows, write_csv

@@ -10,10 +10,10 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from seqtasks.predict import predict
+from seqtasks.export.predict import predict
 from seqtasks.reports import evaluate
 from seqtasks.reports.compare import compare
-from seqtasks.train import train
+from seqtasks.training.train import train
 from tests.conftest import script_error, tiny_config
 
 
@@ -37,7 +37,7 @@ PAYLOADS = {  # (key path in seqtasks_config, value); {target} is the file a res
     "trainer key, oc.create": (("trainer", "max_epochs"), "oc.create"),
     "data key, custom resolver": (("data", "root"), "${touch:{target}}"),
     "nested _args_, custom resolver": (("data", "files"),
-                                       {"_target_": "seqtasks.data.text.TextDataModule",
+                                       {"_target_": "seqtasks.data.text.datamodule.TextDataModule",
                                         "_args_": [{"x": "${touch:{target}}"}]}),
     "encoder key, oc.env": (("encoder", "impl"), "${oc.env:HOME}"),
     "task key, oc.decode": (("task", "optimizer"), "${oc.decode:'{{_target_: os.system, _args_: [ls]}}'}"),
@@ -134,9 +134,10 @@ def test_a_nested_target_to_a_function_is_refused(tiny_run, tmp_path):
 
 def test_a_seqtasks_function_is_not_a_component(tiny_run, tmp_path):
     ckpt = torch.load(tiny_run / "checkpoints" / "best.ckpt", weights_only=True)
-    ckpt["seqtasks_config"]["data"]["_target_"] = "seqtasks.predict.write_records"
+    ckpt["seqtasks_config"]["data"]["_target_"] = "seqtasks.export.predict.write_records"
     torch.save(ckpt, tmp_path / "model.ckpt")
-    with pytest.raises(ValueError, match=r"data._target_='seqtasks.predict.write_records' is not allowed"):
+    with pytest.raises(ValueError, match=r"data._target_='seqtasks.export.predict.write_records' is not "
+                                         r"allowed"):
         predict(tmp_path / "model.ckpt", ["goal"])
 
 

@@ -12,7 +12,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 
-from seqtasks.config import CONFIG_DIR, job_output_dir
+from seqtasks.config.compose import CONFIG_DIR, job_output_dir
 from seqtasks.reports.compare import compare
 from tests.conftest import make_rows, script_error, write_csv
 from tests.test_reports import md_tables

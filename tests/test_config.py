@@ -1,7 +1,7 @@
 import pytest
 from hydra.utils import instantiate
 
-from seqtasks.config import group_options, load_config
+from seqtasks.config.compose import group_options, load_config
 
 
 def test_bbc_news_recipe_sets_its_schedule_and_overrides_win():

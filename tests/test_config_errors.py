@@ -6,8 +6,8 @@ import os
 import pytest
 import torch
 
-from seqtasks.config import load_config
-from seqtasks.train import train
+from seqtasks.config.compose import load_config
+from seqtasks.training.train import train
 from tests.conftest import script_error
 
 NOWHERE = "/nonexistent/data"  # read it, and the error would name it instead
@@ -100,7 +100,7 @@ def test_processes_started_together_need_an_output_dir(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("native, expected", [(True, "bf16-mixed"), (False, "16-mixed")])
 def test_bf16_falls_back_to_16_mixed_on_a_gpu_that_would_only_emulate_it(monkeypatch, native, expected):
-    from seqtasks.devices import supported_precision
+    from seqtasks.runtime.devices import supported_precision
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     # torch's default (including_emulation=True) says True on pre-Ampere GPUs too
@@ -113,7 +113,7 @@ def test_bf16_falls_back_to_16_mixed_on_a_gpu_that_would_only_emulate_it(monkeyp
 @pytest.mark.parametrize("devices, ok", [("0,1", True), ([0, 1], True), ("1", True), ("0,2", False),
                                          ([3], False), (0, False)])
 def test_gpu_indices_are_accepted_when_they_exist(monkeypatch, devices, ok):
-    from seqtasks.devices import check_devices
+    from seqtasks.runtime.devices import check_devices
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from seqtasks.data import DigitsDataModule
-from seqtasks.data.audio import wav_truncation
+from seqtasks.data.audio.features import wav_truncation
 from tests.conftest import write_tone, write_tone_digits
 
 

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from seqtasks.config import load_config
-from seqtasks.predict import predict
+from seqtasks.config.compose import load_config
+from seqtasks.export.predict import predict
 from seqtasks.reports import evaluate
-from seqtasks.train import train
+from seqtasks.training.train import train
 from tests.conftest import write_tone, write_tone_digits
 
 TINY_MODEL = ["trainer=cpu", "encoder.hidden_size=16", "task.embedding_dim=16", "data.batch_size=8"]

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from seqtasks.data.embeddings import lsa_word_vectors
+from seqtasks.data.text.embeddings import lsa_word_vectors
 
 
 def test_words_sharing_documents_get_similar_vectors():

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 import torch
 
-from seqtasks.config import load_config
+from seqtasks.config.compose import load_config
 from seqtasks.data import SeriesDataModule
 from seqtasks.encoders import LSTMEncoder
-from seqtasks.predict import predict
+from seqtasks.export.predict import predict
 from seqtasks.tasks import DLinear, Forecaster, InstanceNorm
-from seqtasks.train import train
+from seqtasks.training.train import train
 from tests.test_timeseries import write_series
 
 

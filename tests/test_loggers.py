@@ -2,9 +2,9 @@
 
 import pytest
 
-from seqtasks.config import check_choices, load_config
-from seqtasks.environment import progress_bar_wanted
-from seqtasks.train import build_loggers, train
+from seqtasks.config.compose import check_choices, load_config
+from seqtasks.runtime.environment import progress_bar_wanted
+from seqtasks.training.train import build_loggers, train
 from tests.conftest import tiny_config
 
 

@@ -6,11 +6,11 @@ from functools import partial
 import pytest
 import torch
 
-from seqtasks.config import load_config
+from seqtasks.config.compose import load_config
 from seqtasks.data import AddingDataModule, adding_problem
 from seqtasks.encoders import LSTMEncoder, RNNEncoder
 from seqtasks.tasks import SequenceRegressor, input_gradient_norms
-from seqtasks.train import train
+from seqtasks.training.train import train
 
 
 def test_adding_problem_marks_one_step_in_each_half_and_sums_them():

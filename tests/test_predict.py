@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from seqtasks.predict import predict
+from seqtasks.export.predict import predict
 from seqtasks.reports.registry import collect_test, task_report_for
 from seqtasks.reports.runs import load_run
 from tests.conftest import run_script, script_error

@@ -13,8 +13,8 @@ import pytest
 import torch
 from pytorch_lightning.callbacks import Callback
 
-from seqtasks.resume import TrainingInterrupted
-from seqtasks.train import train
+from seqtasks.training.resume import TrainingInterrupted
+from seqtasks.training.train import train
 from tests.conftest import make_rows, tiny_config, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,11 +7,11 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from seqtasks.config import load_config
-from seqtasks.predict import predict
+from seqtasks.config.compose import load_config
+from seqtasks.config.safety import check_targets
+from seqtasks.export.predict import predict
 from seqtasks.reports.runs import read_checkpoint
-from seqtasks.safety import check_targets
-from seqtasks.train import train
+from seqtasks.training.train import train
 from tests.conftest import script_error
 
 
@@ -58,10 +58,10 @@ def test_resume_refuses_it_before_training(poisoned_ckpt, tiny_run, tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-@pytest.mark.parametrize("target", ["os.system", "builtins.eval", "seqtasks.train.os.system",
+@pytest.mark.parametrize("target", ["os.system", "builtins.eval", "seqtasks.training.train.os.system",
                                     "pytorch_lightning.loggers.WandbLogger",
-                                    "seqtasks.predict.write_records",
-                                    "seqtasks.data.speech.synthesize_digits"])
+                                    "seqtasks.export.predict.write_records",
+                                    "seqtasks.data.audio.speech.synthesize_digits"])
 def test_a_config_may_not_build_other_code(target, tmp_path):
     cfg = load_config([f"encoder._target_={target}", f"output_dir={tmp_path}/run"])
     with pytest.raises(ValueError, match=rf"encoder._target_='{target}' is not allowed: a config "

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from seqtasks.data import DigitsDataModule
-from seqtasks.data.speech import plan_corpus, synth_settings, synthesize_digits
+from seqtasks.data.audio.speech import plan_corpus, synth_settings, synthesize_digits
 
 TINY = dict(voices=4, takes=1, val_voices=1, test_voices=1)
 

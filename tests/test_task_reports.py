@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from seqtasks.config import load_config
+from seqtasks.config.compose import load_config
 from seqtasks.reports import evaluate
 from seqtasks.reports.sections import fmt
-from seqtasks.train import train
+from seqtasks.training.train import train
 from tests.test_reports import md_tables
 
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-import seqtasks.data.text as text_module
+import seqtasks.data.text.datamodule as text_module
 from seqtasks.data import TextDataModule
 from tests.conftest import SHARED_DATA, make_rows, needs_shared, write_csv
 
@@ -84,7 +84,7 @@ def test_lsa_vectors_count_words_past_max_length(tmp_path):
 
 
 def test_second_setup_reads_the_cache_without_reading_or_tokenizing(text_root, monkeypatch):
-    import seqtasks.data.sources as sources
+    import seqtasks.data.text.sources as sources
 
     TextDataModule(root=text_root).setup()
 

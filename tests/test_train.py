@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from seqtasks.config import load_config
-from seqtasks.train import train
+from seqtasks.config.compose import load_config
+from seqtasks.training.train import train
 
 
 def toy_config(text_root, run_dir, *overrides):

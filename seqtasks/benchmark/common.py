@@ -10,8 +10,8 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from seqtasks.config import load_config
-from seqtasks.train import build_trainer
+from seqtasks.config.compose import load_config
+from seqtasks.training.train import build_trainer
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 

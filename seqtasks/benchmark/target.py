@@ -9,8 +9,8 @@ import torch
 from pytorch_lightning.callbacks import Callback
 from torchmetrics.functional.classification import multiclass_accuracy
 
-from seqtasks.config import load_config
-from seqtasks.train import train
+from seqtasks.config.compose import load_config
+from seqtasks.training.train import train
 
 
 @torch.no_grad()

@@ -21,9 +21,9 @@ from lightning_fabric.utilities.apply_func import move_data_to_device
 from pytorch_lightning.callbacks import Callback
 from torch.utils.data import DataLoader
 
-from seqtasks.environment import progress_bar_wanted
 from seqtasks.reports.document import Section
 from seqtasks.reports.runs import LoadedRun
+from seqtasks.runtime.environment import progress_bar_wanted
 
 Outputs = dict[str, np.ndarray]  # name -> array with one row per test example
 

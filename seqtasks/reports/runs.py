@@ -12,7 +12,7 @@ import pytorch_lightning as pl
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 
-from seqtasks.safety import build_stored, read_seqtasks_checkpoint
+from seqtasks.config.safety import build_stored, read_seqtasks_checkpoint
 
 
 @dataclass
@@ -51,7 +51,7 @@ def resolve_paths(run: str | Path | None = None, ckpt: str | Path | None = None)
     return run_dir, run_dir / "checkpoints" / "best.ckpt"
 
 
-read_checkpoint = read_seqtasks_checkpoint  # tensors and plain data, a checked config: see seqtasks.safety
+read_checkpoint = read_seqtasks_checkpoint  # plain data, a checked config: see seqtasks.config.safety
 
 
 def model_from_checkpoint(ckpt: dict) -> pl.LightningModule:

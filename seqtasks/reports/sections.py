@@ -7,10 +7,10 @@ import numpy as np
 import yaml
 from matplotlib.ticker import MaxNLocator
 
-from seqtasks.environment import hardware, library_versions
 from seqtasks.reports.document import Code, Figure, Section, Table, Text, figure_png, plt
 from seqtasks.reports.registry import EvalContext, TaskReport, bootstrap_ci
 from seqtasks.reports.runs import LoadedRun, read_epoch_metrics
+from seqtasks.runtime.environment import hardware, library_versions
 
 
 def fmt(value: float) -> str:

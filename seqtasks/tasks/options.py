@@ -1,5 +1,5 @@
 """Checks of task options that need no data, shared by the task constructors and by the config
-check that runs before any data is read (`seqtasks.validation.check_config`)."""
+check that runs before any data is read (`seqtasks.config.checks.check_config`)."""
 
 from __future__ import annotations
 

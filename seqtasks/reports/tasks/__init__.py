@@ -4,5 +4,5 @@
     register_task_report("Forecaster")(TaskReport(collect=..., metrics=..., sections=(...)))
 
 so a new task gets evaluation, comparison and prediction by adding one module, without touching
-the report core (`seqtasks.reports.evaluate`, `compare`, `seqtasks.predict`).
+the report core (`seqtasks.reports.evaluate`, `compare`, `seqtasks.export.predict`).
 """

@@ -17,7 +17,7 @@ from omegaconf import OmegaConf
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from seqtasks.safety import check_plain
+from seqtasks.config.safety import check_plain
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Checks of a composed config before anything runs: the classes it may build (`seqtasks.safety`),
+"""Checks of a composed config before anything runs: the classes it may build (`seqtasks.config.safety`),
 that every key is an argument of its class and has the right type, the ranges the constructors
 check, and that the devices asked for exist. Each failure is a one-line ValueError or TypeError
 naming the key and what it accepts."""
@@ -15,8 +15,8 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from seqtasks.devices import check_devices
-from seqtasks.safety import check_targets
+from seqtasks.config.safety import check_targets
+from seqtasks.runtime.devices import check_devices
 
 HYDRA_KEYS = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
 TOP_LEVEL = {"data": dict, "encoder": dict, "task": dict, "trainer": dict, "logger": dict | None,

@@ -20,7 +20,7 @@ from hydra.utils import get_object, instantiate
 from omegaconf import OmegaConf
 
 from seqtasks import __version__
-from seqtasks.config import CONFIG_DIR
+from seqtasks.config.compose import CONFIG_DIR
 
 TRAINER_TARGET = "pytorch_lightning.Trainer"
 COMPONENT_BASES = (torch.nn.Module, pl.LightningDataModule)  # what a seqtasks `_target_` may be

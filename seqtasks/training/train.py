@@ -20,18 +20,18 @@ from pytorch_lightning.loggers import CSVLogger, Logger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from seqtasks import __version__
+from seqtasks.config.checks import check_config
+from seqtasks.config.safety import CHECKPOINT_FORMAT, load_checkpoint, read_seqtasks_checkpoint
 from seqtasks.data.batching import SamplerPosition
-from seqtasks.devices import supported_precision
-from seqtasks.environment import progress_bar_wanted, run_info
-from seqtasks.resume import (
+from seqtasks.runtime.devices import supported_precision
+from seqtasks.runtime.environment import progress_bar_wanted, run_info
+from seqtasks.training.resume import (
     BatchSeeds,
     InterruptCheckpoint,
     RelocatableCheckpoint,
     TrainingInterrupted,
     resume_checkpoint,
 )
-from seqtasks.safety import CHECKPOINT_FORMAT, load_checkpoint, read_seqtasks_checkpoint
-from seqtasks.validation import check_config
 
 log = logging.getLogger(__name__)
 

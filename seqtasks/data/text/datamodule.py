@@ -17,10 +17,10 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader
 
 from seqtasks.data.batching import epoch_loader, pad_token_batch
-from seqtasks.data.embeddings import lsa_word_vectors
-from seqtasks.data.sources import open_text_source
 from seqtasks.data.splits import SplitDataModule
-from seqtasks.data.tokenization import train_tokenizer
+from seqtasks.data.text.embeddings import lsa_word_vectors
+from seqtasks.data.text.sources import open_text_source
+from seqtasks.data.text.tokenization import train_tokenizer
 
 log = logging.getLogger(__name__)
 CACHE_VERSION = 1

@@ -16,16 +16,16 @@ import torch
 from filelock import FileLock
 from torch.utils.data import DataLoader
 
-from seqtasks.data.audio import AUDIO_SUFFIXES, FeatureFrames, decode_audio
-from seqtasks.data.audio_cache import SkipLog, build_feature_cache, read_feature_cache
-from seqtasks.data.audio_sources import open_audio_source
-from seqtasks.data.audio_splits import SPLIT_NAMES, assign_splits, has_own_split
-from seqtasks.data.augment import build_augmentation
+from seqtasks.data.audio.augment import build_augmentation
+from seqtasks.data.audio.cache import SkipLog, build_feature_cache, read_feature_cache
+from seqtasks.data.audio.features import AUDIO_SUFFIXES, FeatureFrames, decode_audio
+from seqtasks.data.audio.sources import open_audio_source
+from seqtasks.data.audio.speaker_norm import speaker_key, speaker_statistics
+from seqtasks.data.audio.speech import synth_settings
+from seqtasks.data.audio.splits import SPLIT_NAMES, assign_splits, has_own_split
 from seqtasks.data.batching import epoch_loader
-from seqtasks.data.speaker_norm import speaker_key, speaker_statistics
-from seqtasks.data.speech import synth_settings
 from seqtasks.data.splits import SplitDataModule
-from seqtasks.data.text import default_cache_dir
+from seqtasks.data.text.datamodule import default_cache_dir
 
 log = logging.getLogger(__name__)
 CACHE_VERSION = 1

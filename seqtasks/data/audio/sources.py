@@ -23,9 +23,9 @@ from pathlib import Path
 
 import datasets
 
-from seqtasks.data.audio import AUDIO_SUFFIXES
-from seqtasks.data.sources import stat_fingerprint
-from seqtasks.data.speech import synth_settings, synthesize_digits
+from seqtasks.data.audio.features import AUDIO_SUFFIXES
+from seqtasks.data.audio.speech import synth_settings, synthesize_digits
+from seqtasks.data.text.sources import stat_fingerprint
 
 log = logging.getLogger(__name__)
 SOURCES = ("folder", "fsdd", "tts_digits", "hub")

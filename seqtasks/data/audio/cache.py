@@ -14,7 +14,7 @@ from pathlib import Path
 import datasets
 import torch
 
-from seqtasks.data.audio import BadAudio, FeatureFrames, decode_audio
+from seqtasks.data.audio.features import BadAudio, FeatureFrames, decode_audio
 
 log = logging.getLogger(__name__)
 TEXT_COLUMNS = ("name", "label", "speaker", "group")
