@@ -1,3 +1,5 @@
 """seqtasks: sequence learning with recurrent networks (RNN, LSTM) on PyTorch Lightning."""
 
-__version__ = "0.1.0"
+from seqtasks.version import __version__
+
+__all__ = ["__version__"]

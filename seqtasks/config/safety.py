@@ -19,7 +19,7 @@ import torch
 from hydra.utils import get_object, instantiate
 from omegaconf import OmegaConf
 
-from seqtasks import __version__
+from seqtasks.version import __version__
 from seqtasks.config.compose import CONFIG_DIR
 
 TRAINER_TARGET = "pytorch_lightning.Trainer"

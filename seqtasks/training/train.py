@@ -19,7 +19,7 @@ from pytorch_lightning.callbacks import Callback, EMAWeightAveraging, ModelCheck
 from pytorch_lightning.loggers import CSVLogger, Logger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from seqtasks import __version__
+from seqtasks.version import __version__
 from seqtasks.config.checks import check_config
 from seqtasks.config.safety import CHECKPOINT_FORMAT, load_checkpoint, read_seqtasks_checkpoint
 from seqtasks.data.batching import SamplerPosition

@@ -4,7 +4,6 @@ cached as Arrow on disk -> normalized, optionally augmented, length-bucketed bat
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -24,8 +23,8 @@ from seqtasks.data.audio.speaker_norm import speaker_key, speaker_statistics
 from seqtasks.data.audio.speech import synth_settings
 from seqtasks.data.audio.splits import SPLIT_NAMES, assign_splits, has_own_split
 from seqtasks.data.batching import epoch_loader
+from seqtasks.data.cache import content_key, default_cache_dir
 from seqtasks.data.splits import SplitDataModule
-from seqtasks.data.text.datamodule import default_cache_dir
 
 log = logging.getLogger(__name__)
 CACHE_VERSION = 1
@@ -123,8 +122,7 @@ class DigitsDataModule(SplitDataModule):
     def _prepared_locked(self, source: str, root, hub_id) -> Path:
         fingerprint, list_items = open_audio_source(source, root, hub_id, self.synth, self.cache_dir)
         settings = dict(v=CACHE_VERSION, src=fingerprint, trim_db=self.trim_db, **self.audio_args)
-        key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-        out = self.cache_dir / "audio" / key
+        out = self.cache_dir / "audio" / content_key(settings)
         if not (out / "meta.json").is_file():
             skip = SkipLog(self.bad_files)
             build_feature_cache(list_items(skip), out, self.featurizer, self.audio_args["sample_rate"],

@@ -8,7 +8,6 @@ corpus or of a hub dataset), else empty; `take` is the FSDD index, else -1."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
@@ -25,7 +24,7 @@ import datasets
 
 from seqtasks.data.audio.features import AUDIO_SUFFIXES
 from seqtasks.data.audio.speech import synth_settings, synthesize_digits
-from seqtasks.data.text.sources import stat_fingerprint
+from seqtasks.data.cache import content_key, stat_fingerprint
 
 log = logging.getLogger(__name__)
 SOURCES = ("folder", "fsdd", "tts_digits", "hub")
@@ -48,7 +47,7 @@ def open_audio_source(source: str, root=None, hub_id=None, synth=None, cache_dir
         raise ValueError(f"data.source='{source}' is not one of {list(SOURCES)}")
     if source == "tts_digits":
         settings = synth_settings(synth)
-        key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+        key = content_key(settings)
         folder = cache_dir / "tts_digits" / key
         return f"tts-{key}", lambda skip: _tts_items(_synthesized(folder, settings), skip)
     if source == "hub":
@@ -155,7 +154,7 @@ def _open_hub(hub_id: str, cache_dir: Path):
     except (ConnectionError, OSError) as e:
         raise ValueError(f"could not load data.hub_id='{hub_id}' ({type(e).__name__}); offline, pass "
                          f"data.source=folder data.root=FOLDER instead") from e
-    fingerprint = hashlib.sha256("".join(ds._fingerprint for ds in dsd.values()).encode()).hexdigest()[:16]
+    fingerprint = content_key([ds._fingerprint for ds in dsd.values()])
 
     def list_items(skip: Skip) -> list[dict]:
         items = []

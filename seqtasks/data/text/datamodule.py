@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -17,6 +16,7 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader
 
 from seqtasks.data.batching import epoch_loader, pad_token_batch
+from seqtasks.data.cache import content_key, default_cache_dir
 from seqtasks.data.splits import SplitDataModule
 from seqtasks.data.text.embeddings import lsa_word_vectors
 from seqtasks.data.text.sources import open_text_source
@@ -26,10 +26,6 @@ log = logging.getLogger(__name__)
 CACHE_VERSION = 1
 EMPTY_TEXT_POLICIES = ("drop", "error")
 ROW_BATCH = 1000  # rows read (and mapped) at a time while preparing
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("SEQTASKS_CACHE", Path.home() / ".cache" / "seqtasks"))
 
 
 class TextDataModule(SplitDataModule):
@@ -84,7 +80,7 @@ class TextDataModule(SplitDataModule):
         fingerprint, read = open_text_source(**self.source, cache_dir=self.cache_dir / "hf")
         settings = dict(v=CACHE_VERSION, src=fingerprint, cols=self.columns, max_len=self.max_length,
                         tok=self.tokenizer_args, **self.split_args)
-        key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+        key = content_key(settings)
         out = self.cache_dir / "text" / key
         out.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{out}.lock"):  # several processes (DDP): the first builds, the others wait

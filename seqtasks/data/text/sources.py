@@ -7,13 +7,13 @@ defers reading: a run whose processed cache exists never reads the raw files."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from importlib import resources
 from pathlib import Path
 
 import datasets
+
+from seqtasks.data.cache import content_key, stat_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +60,6 @@ def _find_split_files(root: Path) -> dict[str, Path]:
     if found and "train" not in found:
         raise FileNotFoundError(f"data.root={root} has {sorted(found)} split files but no train file")
     return found
-
-
-def stat_fingerprint(paths) -> str:
-    """Hash of path, size and modification time: cheap, and changes when a file does."""
-    h = hashlib.sha256()
-    for p in sorted(paths):
-        st = p.stat()
-        h.update(f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:16]
 
 
 def _open_split_files(split_files: dict[str, Path], cache_dir):
@@ -145,6 +136,5 @@ def _open_hub(hub_id: str, cache_dir):
     except (ConnectionError, OSError) as e:
         raise ValueError(f"could not load data.hub_id='{hub_id}' from the hub ({type(e).__name__}); "
                          f"offline, pass data.root=FOLDER with train/test files instead") from e
-    fingerprint = hashlib.sha256(json.dumps({k: v._fingerprint for k, v in dsd.items()},
-                                            sort_keys=True).encode()).hexdigest()[:16]
+    fingerprint = content_key({k: v._fingerprint for k, v in dsd.items()})
     return fingerprint, lambda: (dsd, {split: f"{hub_id}[{split}]" for split in dsd})
