@@ -2,24 +2,7 @@
 or `inputs=texts.txt` (one text per line), or audio files for task=digits; JSON lines (input, prediction,
 probabilities) go to stdout, or to `out=FILE`."""
 
-from seqtasks.cli import parse_args, run_main
-from seqtasks.export.predict import predict, write_records
-
-ARGS = {"ckpt": "checkpoint file (e.g. RUN_DIR/checkpoints/best.ckpt)",
-        "inputs": "[text, ...] or a .txt file with one input per line; audio files or folders (digits)",
-        "out": "JSON-lines file (default: stdout)", "batch_size": "inputs per batch (default: the run's)",
-        "device": "cpu or cuda (default: cuda when present)"}
-
-
-def main(argv: list[str]) -> None:
-    args = parse_args(argv, ARGS)
-    if "ckpt" not in args or "inputs" not in args:
-        raise ValueError("give ckpt=PATH and inputs=[...] (or inputs=FILE.txt)")
-    out = args.pop("out", None)
-    write_records(predict(**args), out)
-    if out:
-        print(f"predictions: {out}")
-
+from seqtasks.cli.predict import main
 
 if __name__ == "__main__":
-    run_main(main, "predict.py", ARGS)
+    main(prog="python scripts/predict.py")

@@ -3,42 +3,7 @@ or a sweep, one run directory per job: `python scripts/train.py -m encoder=rnn,l
 Bad configuration stops before any data is read with one `error: ...` line; SIGINT or SIGTERM
 stops training with a checkpoint and one `interrupted ...` line (exit status 128 + signal)."""
 
-import sys
-
-import hydra
-from hydra.errors import InstantiationException
-from lightning_fabric.utilities.exceptions import MisconfigurationException
-from omegaconf import DictConfig
-
-from seqtasks.config.compose import CONFIG_DIR, check_overrides, job_output_dir
-from seqtasks.training.resume import TrainingInterrupted
-from seqtasks.training.train import train
-
-
-def one_line(e: BaseException) -> str:
-    return " ".join(str(e).split())
-
-
-@hydra.main(config_path=str(CONFIG_DIR), config_name="train", version_base="1.3")
-def main(cfg: DictConfig) -> None:
-    try:
-        cfg.output_dir = job_output_dir(cfg)  # multirun: each job its own directory
-        train(cfg)
-    except TrainingInterrupted as e:
-        print(e, file=sys.stderr)
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:  # Ctrl+C before training started: nothing saved
-        print("interrupted by SIGINT before a checkpoint was saved", file=sys.stderr)
-        sys.exit(130)
-    except InstantiationException as e:  # a constructor refused a config value
-        sys.exit(f"error: {one_line(e.__cause__ or e)}")
-    except (ValueError, TypeError, FileNotFoundError, MisconfigurationException) as e:
-        sys.exit(f"error: {one_line(e)}")
-
+from seqtasks.cli.train import main
 
 if __name__ == "__main__":
-    try:
-        check_overrides(sys.argv[1:])
-    except ValueError as e:
-        sys.exit(f"error: {e}")
     main()

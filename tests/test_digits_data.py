@@ -233,7 +233,7 @@ def fake_hub(monkeypatch, tmp_path, splits: dict[str, int]):
     stored as a path only, as some hub datasets do."""
     import datasets
 
-    from seqtasks.data import audio_sources
+    from seqtasks.data.audio import sources as audio_sources
 
     def rows(split, n):
         paths = [write_tone(tmp_path / f"{split}{i}.wav", i % 3, seed=i) for i in range(n)]

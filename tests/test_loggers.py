@@ -4,7 +4,8 @@ import pytest
 
 from seqtasks.config.compose import check_choices, load_config
 from seqtasks.runtime.environment import progress_bar_wanted
-from seqtasks.training.train import build_loggers, train
+from seqtasks.training.tracking import build_loggers
+from seqtasks.training.train import train
 from tests.conftest import tiny_config
 
 
@@ -31,6 +32,37 @@ def test_tensorboard_and_mlflow_record_the_run_beside_metrics_csv(text_root, tmp
     (val_acc,) = store.glob("*/*/metrics/val/acc")  # experiment / run / metrics / val / acc
     assert len(val_acc.read_text().splitlines()) == 2  # epoch 0 and the best checkpoint's validation
 
+
+def test_trackers_receive_the_whole_config_as_flat_hyperparameters(text_root, tmp_path):
+    store = tmp_path / "mlruns"
+    run_dir = tmp_path / "run"
+    metrics = train(tiny_config(text_root, run_dir, "logger=[tensorboard,mlflow]", "encoder=gru",
+                                f"logger.mlflow.tracking_uri=file:{store}"))
+    (params,) = store.glob("*/*/params")
+    assert (params / "encoder._target_").read_text() == "seqtasks.encoders.GRUEncoder"
+    assert (params / "encoder.hidden_size").read_text() == "8"
+    assert (params / "trainer.max_epochs").read_text() == "1"
+    (seconds,) = store.glob("*/*/metrics/train_seconds")
+    assert float(seconds.read_text().split()[1]) == metrics["train_seconds"]
+    hparams, test_metrics = tensorboard_hparams(run_dir / "tensorboard")
+    assert hparams["encoder._target_"] == "seqtasks.encoders.GRUEncoder" and hparams["seed"] == 0
+    assert hparams["encoder.hidden_size"] == 8 and "test/acc" in test_metrics
+
+
+def tensorboard_hparams(log_dir) -> tuple[dict, set]:
+    """What TensorBoard's HParams tab reads from the event files: the one hparams record's values and
+    the metric names it lists."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    events = EventAccumulator(str(log_dir))
+    events.Reload()
+    records = events.PluginTagToContent("hparams")
+    start = plugin_data_pb2.HParamsPluginData.FromString(records["_hparams_/session_start_info"])
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(records["_hparams_/experiment"])
+    values = {k: v.string_value or v.number_value or v.bool_value
+              for k, v in start.session_start_info.hparams.items()}
+    return values, {m.name.tag for m in experiment.experiment.metric_infos}
 
 @pytest.mark.parametrize("tty, ci, wanted", [(True, None, True), (False, None, False), (True, "true", False)])
 def test_progress_bar_only_on_a_terminal_outside_ci(monkeypatch, tty, ci, wanted):

@@ -82,8 +82,22 @@ def test_resume_needs_a_checkpoint_and_the_same_config(toy, tmp_path):
         train(tiny_config(toy, tmp_path / "fresh", *SHORT, "resume=true"))
     with pytest.raises(TrainingInterrupted):
         train(tiny_config(toy, tmp_path / "cut", *SHORT), callbacks=[SignalAt(0, 1)])
-    with pytest.raises(ValueError, match=r"1 key\(s\) differ .*trainer.max_epochs: 2 -> 3"):
-        train(tiny_config(toy, tmp_path / "cut", *SHORT, "trainer.max_epochs=3", "resume=true"))
+    with pytest.raises(ValueError, match=r"1 key\(s\) differ .*encoder.hidden_size: 8 -> 16"):
+        train(tiny_config(toy, tmp_path / "cut", *SHORT, "encoder.hidden_size=16", "resume=true"))
+
+
+def test_resume_with_more_epochs_continues_a_finished_run(toy, tmp_path):
+    run_dir = tmp_path / "run"
+    train(tiny_config(toy, run_dir, *SHORT))
+    before = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    longer = (*SHORT, "trainer.max_epochs=3")
+    train(tiny_config(toy, run_dir, *longer, "resume=true", "logger=[csv,tensorboard]"))
+    last = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert (before["global_step"], last["global_step"]) == (14, 21)  # 7 batches x 2, then x 3 epochs
+    assert last["epoch"] == before["epoch"] + 1
+    schedule = last["lr_schedulers"][0]
+    assert schedule["total_steps"] == 21 and schedule["last_epoch"] == 21  # the longer plan, run to its end
+    assert "max_epochs: 3" in (run_dir / "config.yaml").read_text()
 
 
 def test_ctrl_c_saves_a_checkpoint_and_exits_with_one_line(toy, tmp_path):

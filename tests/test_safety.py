@@ -2,13 +2,15 @@
 refused, and a config (or a checkpoint's stored config) builds only the project's own components."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
 from omegaconf import OmegaConf
 
+from seqtasks.config.checks import check_config
 from seqtasks.config.compose import load_config
-from seqtasks.config.safety import check_targets
+from seqtasks.config.safety import check_stored_targets
 from seqtasks.export.predict import predict
 from seqtasks.reports.runs import read_checkpoint
 from seqtasks.training.train import train
@@ -58,24 +60,53 @@ def test_resume_refuses_it_before_training(poisoned_ckpt, tiny_run, tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
+def stored(tiny_run, tmp_path, change) -> Path:
+    """A copy of the tiny run's best checkpoint whose stored config `change(config)` edited."""
+    ckpt = torch.load(tiny_run / "checkpoints" / "best.ckpt", weights_only=True)
+    change(ckpt["seqtasks_config"])
+    torch.save(ckpt, tmp_path / "model.ckpt")
+    return tmp_path / "model.ckpt"
+
+
 @pytest.mark.parametrize("target", ["os.system", "builtins.eval", "seqtasks.training.train.os.system",
                                     "pytorch_lightning.loggers.WandbLogger",
+                                    "pytorch_lightning.callbacks.EarlyStopping",
                                     "seqtasks.export.predict.write_records",
                                     "seqtasks.data.audio.speech.synthesize_digits"])
-def test_a_config_may_not_build_other_code(target, tmp_path):
-    cfg = load_config([f"encoder._target_={target}", f"output_dir={tmp_path}/run"])
-    with pytest.raises(ValueError, match=rf"encoder._target_='{target}' is not allowed: a config "
-                                         r"builds only seqtasks models and datamodules, pytorch_lightning"):
-        train(cfg)
+def test_a_stored_encoder_builds_only_seqtasks_components(tiny_run, tmp_path, target):
+    path = stored(tiny_run, tmp_path, lambda c: c["encoder"].update(_target_=target))
+    with pytest.raises(ValueError, match=rf"encoder._target_='{target}' is not allowed: a stored config "
+                                         r"builds only seqtasks models and datamodules"):
+        predict(path, ["a text"])
 
 
-def test_a_checkpoint_config_may_not_either(tiny_run, tmp_path):
-    ckpt = torch.load(tiny_run / "checkpoints" / "best.ckpt", weights_only=True)
-    ckpt["seqtasks_config"]["data"]["files"] = {"_target_": "subprocess.run", "args": ["true"]}
-    torch.save(ckpt, tmp_path / "model.ckpt")
+def test_a_checkpoint_config_may_not_build_a_function_in_a_nested_node(tiny_run, tmp_path):
+    path = stored(tiny_run, tmp_path,
+                  lambda c: c["data"].update(files={"_target_": "subprocess.run", "args": ["true"]}))
     with pytest.raises(ValueError, match=r"config.data.files._target_='subprocess.run' is not allowed"):
-        read_checkpoint(tmp_path / "model.ckpt")
+        read_checkpoint(path)
 
 
-def test_the_projects_own_components_are_allowed():
-    check_targets(load_config(["task=forecast", "logger=[csv,tensorboard,mlflow]", "output_dir=x"]))
+def test_its_run_sections_may_name_only_lightnings_own_classes(tiny_run, tmp_path):
+    path = stored(tiny_run, tmp_path, lambda c: c.update(callbacks={"x": {"_target_": "os.system"}}))
+    with pytest.raises(ValueError, match=r"callbacks.x._target_='os.system' is not allowed: a stored config "
+                                         r"builds only Lightning's own classes"):
+        read_checkpoint(path)
+    early = {"early_stopping": {"_target_": "pytorch_lightning.callbacks.EarlyStopping", "patience": 3}}
+    read_checkpoint(stored(tiny_run, tmp_path, lambda c: c.update(callbacks=early)))  # the run's record
+
+
+def test_the_users_own_config_may_build_any_class_it_names(tmp_path):
+    """The composed config is the user's own command line: Lightning's callbacks and loggers beyond
+    the shipped groups pass the checks (nothing is limited to seqtasks classes there)."""
+    cfg = load_config(["callbacks=[early_stopping,lr_monitor]", f"output_dir={tmp_path}",
+                       "+callbacks.timer._target_=pytorch_lightning.callbacks.Timer",
+                       "+callbacks.timer.duration=00:00:10:00"])
+    check_config(cfg)
+    with pytest.raises(ValueError, match=r"callbacks.timer._target_='nowhere.Timer' cannot be imported"):
+        check_config(load_config(["+callbacks.timer._target_=nowhere.Timer", f"output_dir={tmp_path}"]))
+
+
+def test_a_stored_config_of_the_projects_own_components_is_allowed():
+    check_stored_targets(load_config(["task=forecast", "logger=[csv,tensorboard,mlflow]",
+                                      "callbacks=[early_stopping,lr_monitor,model_summary]", "output_dir=x"]))

@@ -15,11 +15,11 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from seqtasks.config.safety import check_targets
 from seqtasks.runtime.devices import check_devices
 
 HYDRA_KEYS = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
 TOP_LEVEL = {"data": dict, "encoder": dict, "task": dict, "trainer": dict, "logger": dict | None,
+             "callbacks": dict | None,
              "seed": int, "output_dir": str, "resume": bool, "ema_decay": float | None}
 
 
@@ -62,7 +62,12 @@ def _describe(annotation) -> str:
 
 def check_arguments(group: str, node: dict) -> None:
     """Every key of a `_target_` node is an argument of that class, with a value of its type."""
-    params = inspect.signature(get_object(node["_target_"]), eval_str=True).parameters
+    try:
+        target = get_object(node["_target_"])
+    except (ImportError, AttributeError, ValueError, KeyError) as e:
+        raise ValueError(f"{group}._target_={node.get('_target_')!r} cannot be imported "
+                         f"({type(e).__name__}: {e})") from None
+    params = inspect.signature(target, eval_str=True).parameters
     open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     for key, value in node.items():
         if key in HYDRA_KEYS:
@@ -103,7 +108,6 @@ def check_ranges(cfg: dict) -> None:
 def check_config(cfg: DictConfig) -> None:
     """Everything that can be checked before data is read; raises one-line ValueError/TypeError."""
     plain = OmegaConf.to_container(cfg, resolve=True)
-    check_targets(plain)
     for key, value in plain.items():
         if key not in TOP_LEVEL:
             raise ValueError(f"unknown key {key}; top-level keys: {', '.join(TOP_LEVEL)}")
@@ -115,7 +119,8 @@ def check_config(cfg: DictConfig) -> None:
         raise ValueError(f"ema_decay={plain['ema_decay']} must lie in (0, 1), or be null (no averaging)")
     for group in ("data", "encoder", "task", "trainer"):
         check_arguments(group, plain[group])
-    for name, node in (plain.get("logger") or {}).items():
-        check_arguments(f"logger.{name}", node)
+    for section in ("logger", "callbacks"):
+        for name, node in (plain.get(section) or {}).items():
+            check_arguments(f"{section}.{name}", node)
     check_devices(plain["trainer"])
     check_ranges(plain)

@@ -14,7 +14,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-GROUPS = ("task", "data", "encoder", "trainer", "logger")
+GROUPS = ("task", "data", "encoder", "trainer", "logger", "callbacks")
 
 
 def group_options(group: str) -> list[str]:

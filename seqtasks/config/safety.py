@@ -11,7 +11,6 @@ import pickle
 import re
 import zipfile
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -20,9 +19,7 @@ from hydra.utils import get_object, instantiate
 from omegaconf import OmegaConf
 
 from seqtasks.version import __version__
-from seqtasks.config.compose import CONFIG_DIR
 
-TRAINER_TARGET = "pytorch_lightning.Trainer"
 COMPONENT_BASES = (torch.nn.Module, pl.LightningDataModule)  # what a seqtasks `_target_` may be
 CHECKPOINT_FORMAT = 1  # raised when a checkpoint's layout changes; checkpoints without one are format 0
 
@@ -71,7 +68,7 @@ def read_seqtasks_checkpoint(path: Path) -> dict:
                          f"{CHECKPOINT_FORMAT}: install that version or newer")
     check_plain(ckpt["seqtasks_config"], "seqtasks_config")
     check_plain(ckpt.get("hyper_parameters", {}), "hyper_parameters")
-    check_targets(ckpt["seqtasks_config"], "seqtasks_config")
+    check_stored_targets(ckpt["seqtasks_config"])
     return ckpt
 
 
@@ -102,39 +99,46 @@ def build_stored(node: Mapping, where: str, **kwargs):
     return instantiate(plain, _convert_="all", **kwargs)
 
 
-@cache
-def logger_targets() -> frozenset[str]:
-    """The Lightning loggers the `logger` config group builds."""
-    return frozenset(OmegaConf.load(p)["_target_"] for p in (CONFIG_DIR / "logger").glob("*.yaml"))
+RUN_SECTIONS = ("trainer", "logger", "callbacks")  # how a run was driven: never built from a stored config
 
 
-def check_targets(node, path: str = "") -> None:
-    """Refuses any `_target_` (at any depth, `_args_` included) outside the project's own
-    components: a config may build only seqtasks models (`nn.Module` classes: encoders, tasks) and
-    datamodules, the Lightning Trainer and the loggers of the `logger` group; never a function, so
-    instantiating it cannot run other code (nor a seqtasks function that writes or deletes files)."""
+def check_stored_targets(config: Mapping, path: str = "seqtasks_config") -> None:
+    """The allow-list of a stored config: its task, encoder and data may name only seqtasks models
+    and datamodules; its trainer, logger and callbacks sections (never built from a stored config)
+    only Lightning's own classes. The config composed from the user's command line is not limited
+    (it may build any class it names: it is the user's own)."""
+    for key, value in config.items():
+        check_targets(value, f"{path}.{key}", lightning=key in RUN_SECTIONS)
+
+
+def check_targets(node, path: str = "", lightning: bool = False) -> None:
+    """Refuses any `_target_` (at any depth, `_args_` included) that is not a seqtasks model
+    (`nn.Module` class: encoders, tasks) or datamodule, or with `lightning`, a class that Lightning
+    ships (Trainer, loggers, callbacks); never a function, so building the node cannot run other
+    code (nor a seqtasks function that writes or deletes files)."""
     if isinstance(node, Mapping):
         for key, value in node.items():
             where = f"{path}.{key}" if path else str(key)
             if key == "_target_":
-                _check_target(value, where)
+                _check_target(value, where, lightning)
             else:
-                check_targets(value, where)
+                check_targets(value, where, lightning)
     elif isinstance(node, list | tuple):
         for i, value in enumerate(node):
-            check_targets(value, f"{path}[{i}]")
+            check_targets(value, f"{path}[{i}]", lightning)
 
 
-def _check_target(target, where: str) -> None:
-    allowed = isinstance(target, str) and (target == TRAINER_TARGET or target in logger_targets())
-    if not allowed and isinstance(target, str) and target.startswith("seqtasks."):
-        try:  # imports seqtasks modules only; the object found must be defined in seqtasks too
+def _check_target(target, where: str, lightning: bool) -> None:
+    package, bases = ("pytorch_lightning", (object,)) if lightning else ("seqtasks", COMPONENT_BASES)
+    allowed = False
+    if isinstance(target, str) and target.startswith(package + "."):
+        try:  # imports modules of that package only; the object found must be defined there too
             found = get_object(target)
         except (ImportError, AttributeError, ValueError):
             raise ValueError(f"{where}={target!r} does not exist") from None
-        allowed = (isinstance(found, type) and issubclass(found, COMPONENT_BASES)
-                   and found.__module__.split(".")[0] == "seqtasks")
+        allowed = (isinstance(found, type) and issubclass(found, bases)
+                   and found.__module__.split(".")[0] == package)
     if not allowed:
-        raise ValueError(f"{where}={target!r} is not allowed: a config builds only seqtasks models "
-                         f"and datamodules, {TRAINER_TARGET} and the loggers "
-                         f"{', '.join(sorted(logger_targets()))}")
+        what = ("Lightning's own classes (pytorch_lightning.Trainer, loggers, callbacks)" if lightning
+                else "seqtasks models and datamodules")
+        raise ValueError(f"{where}={target!r} is not allowed: a stored config builds only {what}")

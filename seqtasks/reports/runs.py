@@ -116,7 +116,8 @@ def read_epoch_metrics(metrics_csv: Path) -> dict[int, dict[str, float]]:
                 continue
             values = per_epoch.setdefault(int(float(row["epoch"])), {})
             for name, value in row.items():
-                if value and name not in ("epoch", "step") and not name.startswith("test/"):
+                if value and name not in ("epoch", "step") and not name.startswith("test/") \
+                        and not name.endswith("_step"):  # per-batch values: not an epoch's
                     values[name] = float(value)
     trained = [e for e, values in per_epoch.items() if any(k.startswith("train/") for k in values)]
     last = max(trained, default=max(per_epoch, default=0))

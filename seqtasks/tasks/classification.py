@@ -45,7 +45,7 @@ class SequenceClassifier(pl.LightningModule):
         for name, value in (("word_dropout", word_dropout), ("lm_weight", lm_weight)):
             if value and vocab_size is None:
                 raise ValueError(f"task.{name}={value} needs token input (vocab_size), not feature frames")
-        self.save_hyperparameters(ignore=["encoder"])
+        self.save_hyperparameters(ignore=["encoder"], logger=False)  # trackers get the whole config
         self.check_options(self.hparams)
         self.input = (nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id) if vocab_size
                       else nn.Linear(num_features, embedding_dim))
@@ -155,7 +155,7 @@ class SequenceClassifier(pl.LightningModule):
         logits = self(x, lengths)
         log_loss(self, stage, F.cross_entropy(logits, y), len(y))
         metrics.update(logits, y)
-        self.log_dict(metrics, on_step=False, on_epoch=True)
+        self.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=stage == "val")
 
     def validation_step(self, batch, batch_idx):
         self._eval_step(batch, "val", self.val_metrics)

@@ -146,7 +146,7 @@ class Forecaster(pl.LightningModule):
         loss: str = "mse",
     ):
         super().__init__()
-        self.save_hyperparameters(ignore=["encoder"])
+        self.save_hyperparameters(ignore=["encoder"], logger=False)  # trackers get the whole config
         self.check_options(self.hparams)
         K = len(target_names)
         self.register_buffer("target_index", torch.arange(K), persistent=False)
@@ -207,7 +207,7 @@ class Forecaster(pl.LightningModule):
         pred = self(x)
         log_loss(self, stage, LOSSES[self.hparams.loss](pred, y), len(y))
         metrics.update(pred.flatten(), y.flatten())
-        self.log_dict(metrics, on_step=False, on_epoch=True)
+        self.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=stage == "val")
         return pred
 
     def validation_step(self, batch, batch_idx):

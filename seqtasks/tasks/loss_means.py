@@ -16,7 +16,12 @@ def loss_means() -> nn.ModuleDict:
 
 
 def log_loss(module: pl.LightningModule, stage: str, loss: torch.Tensor, rows: int) -> None:
-    """Adds a batch's mean loss over `rows` rows to `<stage>/loss`, logged once per epoch."""
+    """Adds a batch's mean loss over `rows` rows to `<stage>/loss`, logged once per epoch; training
+    also logs each batch's loss as `train/loss_step` (every `trainer.log_every_n_steps`, and in the
+    progress bar)."""
     mean = module.loss_means[f"{stage}_loss"]
     mean.update(loss.detach(), weight=rows)
     module.log(f"{stage}/loss", mean, on_step=False, on_epoch=True)
+    if stage == "train":
+        module.log("train/loss_step", loss.detach(), on_step=True, on_epoch=False, prog_bar=True,
+                   batch_size=rows)

@@ -103,7 +103,7 @@ class SequenceRegressor(pl.LightningModule):
         gradient_probe: bool = True,
     ):
         super().__init__()
-        self.save_hyperparameters(ignore=["encoder"])
+        self.save_hyperparameters(ignore=["encoder"], logger=False)  # trackers get the whole config
         self.check_options(self.hparams)
         self.encoder = encoder(input_size=num_features)
         self.head = nn.Linear(self.encoder.output_dim, 1)
@@ -135,7 +135,7 @@ class SequenceRegressor(pl.LightningModule):
         pred, y = self._step(batch)
         log_loss(self, stage, F.mse_loss(pred, y), len(y))
         metrics.update(pred, y)
-        self.log_dict(metrics, on_step=False, on_epoch=True)
+        self.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=stage == "val")
 
     def validation_step(self, batch, batch_idx):
         self._eval_step(batch, "val", self.val_metrics)

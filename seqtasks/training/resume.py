@@ -95,8 +95,12 @@ class BatchSeeds(Callback):
             torch.mps.manual_seed(seed)
 
 
-# Where a run lives, not what it is: a moved or copied run directory resumes with other values here.
-LOCATION_KEYS = ("output_dir", "logger", "data.cache_dir")
+# What does not change the model or the data: where the run lives (so a moved or copied run directory
+# resumes), how it is watched, how long it trains and on what devices.
+FREE_ON_RESUME = ("output_dir", "logger", "callbacks", "data.cache_dir", "data.num_workers",
+                  "trainer.max_epochs", "trainer.devices", "trainer.num_nodes", "trainer.accelerator",
+                  "trainer.strategy", "trainer.enable_progress_bar", "trainer.enable_model_summary",
+                  "trainer.log_every_n_steps")
 
 
 class RelocatableCheckpoint(ModelCheckpoint):
@@ -123,7 +127,7 @@ class RelocatableCheckpoint(ModelCheckpoint):
 def resume_checkpoint(run_dir: Path, resolved: dict) -> Path:
     """The checkpoint `resume=true` continues from: the newer of `interrupted.ckpt` and `last.ckpt`.
     Refused when there is none, or when what defines the run (task, data, encoder, optimisation,
-    seed) differs from the run's `config.yaml`; where the run lives (`LOCATION_KEYS`) may differ."""
+    seed) differs from the run's `config.yaml`; the keys of `FREE_ON_RESUME` may differ."""
     found = [path for name in ("interrupted.ckpt", "last.ckpt")
              if (path := run_dir / "checkpoints" / name).is_file()]
     if not found:
@@ -136,7 +140,7 @@ def resume_checkpoint(run_dir: Path, resolved: dict) -> Path:
         raise ValueError(f"{run_dir}/config.yaml: {e}") from None
     saved, now = _flat(stored), _flat(resolved)
     changed = sorted(k for k in saved.keys() | now.keys()
-                     if k != "resume" and not _is_location(k) and saved.get(k) != now.get(k))
+                     if k != "resume" and not _free_on_resume(k) and saved.get(k) != now.get(k))
     if changed:
         shown = "; ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in changed[:3])
         raise ValueError(f"resume=true continues a run with its own config, but {len(changed)} key(s) "
@@ -144,8 +148,8 @@ def resume_checkpoint(run_dir: Path, resolved: dict) -> Path:
     return max(found, key=lambda p: p.stat().st_mtime)
 
 
-def _is_location(key: str) -> bool:
-    return any(key == k or key.startswith(k + ".") for k in LOCATION_KEYS)
+def _free_on_resume(key: str) -> bool:
+    return any(key == k or key.startswith(k + ".") for k in FREE_ON_RESUME)
 
 
 def _flat(node, prefix: str = "") -> dict:

@@ -15,16 +15,21 @@ import datasets
 import pytorch_lightning as pl
 from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import Callback, EMAWeightAveraging, ModelCheckpoint, WeightAveraging
-from pytorch_lightning.loggers import CSVLogger, Logger
+from pytorch_lightning.callbacks import (
+    EMAWeightAveraging,
+    ModelCheckpoint,
+    ModelSummary,
+    ProgressBar,
+    WeightAveraging,
+)
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from seqtasks.version import __version__
 from seqtasks.config.checks import check_config
-from seqtasks.config.safety import CHECKPOINT_FORMAT, load_checkpoint, read_seqtasks_checkpoint
+from seqtasks.config.safety import load_checkpoint, read_seqtasks_checkpoint
 from seqtasks.data.batching import SamplerPosition
 from seqtasks.runtime.devices import supported_precision
 from seqtasks.runtime.environment import progress_bar_wanted, run_info
+from seqtasks.training.callbacks import ConfigInCheckpoint, EpochLine, configured_callbacks
 from seqtasks.training.resume import (
     BatchSeeds,
     InterruptCheckpoint,
@@ -32,6 +37,7 @@ from seqtasks.training.resume import (
     TrainingInterrupted,
     resume_checkpoint,
 )
+from seqtasks.training.tracking import build_loggers, final_figures_to_trackers, hyperparameters_to_trackers
 
 log = logging.getLogger(__name__)
 
@@ -43,30 +49,6 @@ def write_atomic(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-class ConfigInCheckpoint(Callback):
-    """Stores the resolved config (plain types) in every checkpoint, so a checkpoint alone
-    says how to rebuild its model and data."""
-
-    def __init__(self, config: dict):
-        self.config = config
-
-    def on_save_checkpoint(self, trainer, pl_module, checkpoint) -> None:
-        checkpoint.update(seqtasks_config=self.config, seqtasks_version=__version__,
-                          seqtasks_format=CHECKPOINT_FORMAT)
-
-
-def build_loggers(cfg: DictConfig, run_dir: Path) -> list[Logger]:
-    """The Lightning loggers chosen by `logger=[csv,tensorboard,mlflow]`; the CSV logger is always
-    there and first, because reports read metrics.csv."""
-    loggers = []
-    for name, conf in (cfg.get("logger") or {}).items():
-        if name == "mlflow" and str(conf.get("tracking_uri", "")).startswith("file:"):
-            os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3: local store opt-in
-        loggers.append(instantiate(conf))
-    csv = [lg for lg in loggers if isinstance(lg, CSVLogger)] or [CSVLogger(run_dir, name="", version="")]
-    return csv[:1] + [lg for lg in loggers if not isinstance(lg, CSVLogger)]
-
-
 def build_trainer(cfg: DictConfig, run_dir: Path, resolved: dict, callbacks) -> pl.Trainer:
     """The Trainer of `cfg.trainer` with the run's callbacks: best/last checkpoints, the checkpoint
     on interruption, the config in every checkpoint and per-batch seeds, and with `ema_decay` an
@@ -74,21 +56,30 @@ def build_trainer(cfg: DictConfig, run_dir: Path, resolved: dict, callbacks) -> 
     Datamodules share out their own batches among DDP processes (`epoch_loader`), so Lightning's
     sampler stays out."""
     task_class = get_object(cfg.task._target_)
-    checkpoint = RelocatableCheckpoint(dirpath=run_dir / "checkpoints", filename="best",
-                                       monitor=task_class.monitor, mode=task_class.monitor_mode,
-                                       save_last=True,
-                                       auto_insert_metric_name=False, enable_version_counter=False)
+    # best.ckpt: the best validation so far; last.ckpt: every epoch's end (Lightning's save_last
+    # writes it only when best.ckpt is written, so a run that stopped improving resumed too early)
+    best, last = (RelocatableCheckpoint(dirpath=run_dir / "checkpoints", filename=name, monitor=monitor,
+                                        mode=task_class.monitor_mode, auto_insert_metric_name=False,
+                                        enable_version_counter=False)
+                  for name, monitor in (("best", task_class.monitor), ("last", None)))
+    callbacks = [*configured_callbacks(cfg, task_class), *callbacks]
     if cfg.get("ema_decay") is not None:
         callbacks = [EMAWeightAveraging(decay=cfg.ema_decay), *callbacks]
     extra = {}
     if "precision" in cfg.trainer:
         extra["precision"] = supported_precision(cfg.trainer.precision, cfg.trainer.accelerator)
+    # a progress bar or model summary the user asked for by callback is shown
+    bar = any(isinstance(c, ProgressBar) for c in callbacks) or \
+        progress_bar_wanted(cfg.trainer.get("enable_progress_bar", True))
+    summary = any(isinstance(c, ModelSummary) for c in callbacks)
     return instantiate(cfg.trainer, default_root_dir=run_dir, logger=build_loggers(cfg, run_dir),
-                       callbacks=[checkpoint, InterruptCheckpoint(run_dir / "checkpoints"),
+                       callbacks=[best, last, InterruptCheckpoint(run_dir / "checkpoints"),
                                   ConfigInCheckpoint(resolved), SamplerPosition(), BatchSeeds(cfg.seed),
+                                  EpochLine(task_class.monitor, task_class.monitor_mode),
                                   *callbacks],
                        use_distributed_sampler=False,
-                       enable_progress_bar=progress_bar_wanted(cfg.trainer.get("enable_progress_bar", True)),
+                       enable_progress_bar=bar,
+                       enable_model_summary=summary or cfg.trainer.get("enable_model_summary", True),
                        **extra)
 
 
@@ -105,10 +96,16 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
     if ckpt_path is not None:
         read_seqtasks_checkpoint(ckpt_path)  # plain data and a plain, checked config, or one line
     trainer = build_trainer(cfg, run_dir, resolved, callbacks)
-    if trainer.is_global_zero and not cfg.resume:
+    if trainer.is_global_zero:  # on resume, config.yaml takes the changes FREE_ON_RESUME allows
         run_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(resolved))
-        write_atomic(run_dir / "run_info.json", json.dumps(run_info(command), indent=2) + "\n")
+    if trainer.is_global_zero and not cfg.resume:
+        info = run_info(command) | ({"smoke_run": smoke} if (smoke := smoke_run(cfg.trainer)) else {})
+        write_atomic(run_dir / "run_info.json", json.dumps(info, indent=2) + "\n")
+        if smoke:
+            log.warning("smoke run (%s): its figures are not results", smoke)
+    if trainer.is_global_zero:
+        hyperparameters_to_trackers(trainer.loggers, resolved)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     # the run directory already holds config.yaml; CSVLogger would only replace metrics.csv
     warnings.filterwarnings("ignore", message="Experiment logs directory .* exists and is not empty")
@@ -127,6 +124,7 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
                     **{f"data/{k}": v for k, v in data.stats.items()}})
     if trainer.is_global_zero:
         write_atomic(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        final_figures_to_trackers(trainer.loggers, resolved, metrics)
         log.info("test: %s", {k: round(v, 4) for k, v in metrics.items() if k.startswith("test/")})
         print(f"run directory: {run_dir}")
     return metrics
@@ -153,16 +151,28 @@ def fit_and_evaluate(trainer: pl.Trainer, model, data, ckpt_path: Path | None) -
         seconds, metrics = round(time.perf_counter() - start, 2), {}
         # best.ckpt's state_dict holds the averaged weights; the callback would load the raw ones
         trainer.callbacks = [c for c in trainer.callbacks if not isinstance(c, WeightAveraging)]
+        best = None if trainer.fast_dev_run else "best"  # fast_dev_run saves no checkpoint
         for run in (trainer.validate, trainer.test):
-            results = run(model, datamodule=data, ckpt_path="best", verbose=False, weights_only=True)
+            results = run(model, datamodule=data, ckpt_path=best, verbose=False, weights_only=True)
             metrics.update({k: float(v) for k, v in results[0].items()})
     except SIGTERMException:  # stopped during fit (interrupted.ckpt) or evaluation (last.ckpt)
         stopper = next(c for c in trainer.callbacks if isinstance(c, InterruptCheckpoint))
-        last = Path(trainer.checkpoint_callback.last_model_path)
+        last = Path(trainer.default_root_dir) / "checkpoints" / "last.ckpt"
         raise TrainingInterrupted(stopper.ckpt_path if stopper.ckpt_path.is_file() else last,
                                   stopper.signum) from None
     return metrics | {"train_seconds": seconds}
 
 
 def _best_epoch(checkpoint: ModelCheckpoint) -> int:
+    """The epoch of best.ckpt; -1 when none was saved (fast_dev_run)."""
+    if not checkpoint.best_model_path:
+        return -1
     return int(load_checkpoint(Path(checkpoint.best_model_path))["epoch"])
+
+
+def smoke_run(trainer_cfg) -> str:
+    """The Trainer settings that make this a smoke run rather than a result ('' when none):
+    `fast_dev_run`, or a `limit_*_batches` below the whole split."""
+    limits = {k: v for k, v in trainer_cfg.items()
+              if (k == "fast_dev_run" and v) or (k.startswith("limit_") and v not in (None, 1.0))}
+    return ", ".join(f"trainer.{k}={v}" for k, v in limits.items())

@@ -1,4 +1,4 @@
-"""The small argument parser of the evaluate, compare and predict scripts: `key=value` words parsed
+"""The small argument parser of the evaluate, compare and predict commands: `key=value` words parsed
 like Hydra overrides (numbers, `[a,b]` lists, `data.root=X` nesting), and one-line errors."""
 
 from __future__ import annotations
@@ -26,17 +26,23 @@ def parse_args(argv: list[str], allowed: dict[str, str]) -> dict:
     return args
 
 
-def usage(script: str, allowed: dict[str, str]) -> str:
+def usage(prog: str, allowed: dict[str, str]) -> str:
     words = (k if k.endswith("...") else f"[{k}=...]" for k in allowed)  # RUN_DIR...: positional
-    return f"usage: python scripts/{script} " + " ".join(words) + "\n" + \
+    return f"usage: {prog} " + " ".join(words) + "\n" + \
         "\n".join(f"  {k:<10} {text}" for k, text in allowed.items())
 
 
-def run_main(main: Callable[[list[str]], object], script: str, allowed: dict[str, str]) -> None:
-    """Runs `main(sys.argv[1:])`; -h prints usage; bad input exits non-zero with one line."""
-    argv = sys.argv[1:]
-    if not argv or argv[0] in ("-h", "--help"):
-        sys.exit(usage(script, allowed))
+def run_main(main: Callable[[list[str]], object], prog: str, allowed: dict[str, str],
+             argv: list[str] | None = None) -> None:
+    """Runs `main(argv)` (default `sys.argv[1:]`); -h prints usage and exits 0; no arguments print
+    usage and exit 2; bad input exits 1 with one line."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("-h", "--help"):
+        print(usage(prog, allowed))
+        sys.exit(0)
+    if not argv:
+        print(usage(prog, allowed), file=sys.stderr)
+        sys.exit(2)
     try:
         main(argv)
     except (ValueError, FileNotFoundError) as e:
