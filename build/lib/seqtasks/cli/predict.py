@@ -1,0 +1,26 @@
+"""`seqtasks predict ckpt=PATH inputs=["a text","another"]`, or `inputs=texts.txt` (one text per
+line), or audio files for task=digits, CSV files for task=forecast; JSON lines (input, prediction,
+probabilities) go to stdout, or to `out=FILE`."""
+
+from seqtasks.cli.args import parse_args, run_main
+
+ARGS = {"ckpt": "checkpoint file (e.g. RUN_DIR/checkpoints/best.ckpt)",
+        "inputs": "[text, ...] or a .txt file with one input per line; audio files or folders (digits)",
+        "out": "JSON-lines file (default: stdout)", "batch_size": "inputs per batch (default: the run's)",
+        "device": "cpu or cuda (default: cuda when present)"}
+
+
+def predict_command(argv: list[str]) -> None:
+    from seqtasks.export.predict import predict, write_records
+
+    args = parse_args(argv, ARGS)
+    if "ckpt" not in args or "inputs" not in args:
+        raise ValueError("give ckpt=PATH and inputs=[...] (or inputs=FILE.txt)")
+    out = args.pop("out", None)
+    write_records(predict(**args), out)
+    if out:
+        print(f"predictions: {out}")
+
+
+def main(argv: list[str] | None = None, prog: str = "seqtasks predict") -> None:
+    run_main(predict_command, prog, ARGS, argv)

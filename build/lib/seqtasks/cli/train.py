@@ -1,0 +1,59 @@
+"""`seqtasks train task=text data=trec data.root=... encoder=rnn seed=1`, or a sweep, one run
+directory per job: `seqtasks train -m encoder=rnn,lstm seed=1,2,3`. Hydra's own flags work as Hydra
+documents them (`--help`, `--cfg job`, `--info defaults`, `-sc install=bash`, `-m`). Bad
+configuration stops before any data is read with one `error: ...` line; SIGINT or SIGTERM stops
+training with a checkpoint and one `interrupted ...` line (exit status 128 + signal)."""
+
+import sys
+
+import hydra
+from hydra._internal.utils import get_args_parser
+from hydra.errors import InstantiationException
+from lightning_fabric.utilities.exceptions import MisconfigurationException
+from omegaconf import DictConfig
+
+from seqtasks.config.compose import CONFIG_DIR, check_overrides, job_output_dir
+from seqtasks.training.resume import TrainingInterrupted
+from seqtasks.training.train import train
+
+
+def one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())
+
+
+@hydra.main(config_path=str(CONFIG_DIR), config_name="train", version_base="1.3")
+def hydra_main(cfg: DictConfig) -> None:
+    try:
+        cfg.output_dir = job_output_dir(cfg)  # multirun: each job its own directory
+        train(cfg)
+    except TrainingInterrupted as e:
+        print(e, file=sys.stderr)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:  # Ctrl+C before training started: nothing saved
+        print("interrupted by SIGINT before a checkpoint was saved", file=sys.stderr)
+        sys.exit(130)
+    except InstantiationException as e:  # a constructor refused a config value
+        sys.exit(f"error: {one_line(e.__cause__ or e)}")
+    except (ValueError, TypeError, FileNotFoundError, MisconfigurationException) as e:
+        sys.exit(f"error: {one_line(e)}")
+
+
+def precheck(argv: list[str]) -> None:
+    """One-line errors for bad overrides before Hydra's multi-line ones. Hydra's own argument parser
+    tells its flags (`--cfg job`, `-sc install=bash`, ...) from the overrides, so only the overrides
+    are checked; help and shell completion are left to Hydra."""
+    args, _ = get_args_parser().parse_known_args(argv)
+    if args.help or args.hydra_help or args.shell_completion:
+        return
+    check_overrides(args.overrides)
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> None:
+    """Runs the Hydra app on `argv` (default: this process's arguments)."""
+    if argv is not None:
+        sys.argv = [prog or sys.argv[0], *argv]
+    try:
+        precheck(sys.argv[1:])
+    except ValueError as e:
+        sys.exit(f"error: {e}")
+    hydra_main()

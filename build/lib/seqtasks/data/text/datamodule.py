@@ -1,0 +1,307 @@
+"""Text classification data: any labelled text source -> tokenized, cached, length-bucketed batches."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from functools import partial
+from pathlib import Path
+
+import datasets
+import torch
+from filelock import FileLock
+from tokenizers import Tokenizer
+from torch.utils.data import DataLoader
+
+from seqtasks.data.batching import epoch_loader, pad_token_batch
+from seqtasks.data.cache import content_key, default_cache_dir
+from seqtasks.data.splits import SplitDataModule
+from seqtasks.data.text.embeddings import lsa_word_vectors
+from seqtasks.data.text.sources import open_text_source
+from seqtasks.data.text.tokenization import train_tokenizer
+
+log = logging.getLogger(__name__)
+CACHE_VERSION = 1
+EMPTY_TEXT_POLICIES = ("drop", "error")
+ROW_BATCH = 1000  # rows read (and mapped) at a time while preparing
+
+
+class TextDataModule(SplitDataModule):
+    """Labelled texts from files, a label-folder tree, the hub or a shipped corpus.
+
+    Labels are strings mapped to ids in sorted order of the training labels. Missing splits are
+    carved out of train (seeded, stratified): validation by `val_fraction`, test by
+    `test_fraction` of the source. Texts of train that also occur in validation/test are removed
+    from train (`drop_overlap`). The processed splits and tokenizer are cached on disk, keyed by
+    the source's content and these settings, so a second run does not tokenize again.
+    """
+
+    def __init__(self, root=None, files=None, hub_id=None, builtin=None,
+                 text_column: str = "text", label_column: str = "label",
+                 val_fraction: float = 0.1, test_fraction: float = 0.1, drop_overlap: bool = True,
+                 empty_texts: str = "drop", tokenizer: str = "word", vocab_size: int = 30000,
+                 min_frequency: int = 2, lowercase: bool = True, max_length: int = 256,
+                 batch_size: int = 32, bucket: bool = True, num_workers: int = 0, seed: int = 0,
+                 cache_dir: str | None = None):
+        super().__init__()
+        if empty_texts not in EMPTY_TEXT_POLICIES:
+            raise ValueError(f"data.empty_texts='{empty_texts}' is not one of "
+                             f"{list(EMPTY_TEXT_POLICIES)}")
+        for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+            if not 0.0 < value < 0.5:
+                raise ValueError(f"data.{name}={value} must be in (0, 0.5)")
+        for name, value in (("max_length", max_length), ("batch_size", batch_size),
+                            ("vocab_size", vocab_size), ("min_frequency", min_frequency)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"data.{name}={value!r} must be a positive int")
+        self.source = dict(root=root, files=files, hub_id=hub_id, builtin=builtin)
+        self.columns = (text_column, label_column)
+        self.split_args = dict(val_fraction=val_fraction, test_fraction=test_fraction,
+                               drop_overlap=drop_overlap, empty_texts=empty_texts, seed=seed)
+        self.tokenizer_args = dict(kind=tokenizer, vocab_size=vocab_size,
+                                   min_frequency=min_frequency, lowercase=lowercase)
+        self.max_length, self.batch_size, self.bucket = max_length, batch_size, bucket
+        self.num_workers, self.seed = num_workers, seed
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.splits: datasets.DatasetDict | None = None
+        self._path: Path | None = None
+
+    # ---- preparation (once, cached) -------------------------------------------------------
+    def prepare_data(self) -> None:
+        """Builds the processed cache if it is missing; cheap when it exists. Lightning calls it on
+        one process per machine; `setup` (every process) waits for it under a file lock."""
+        self._processed_dir()
+
+    def _processed_dir(self) -> Path:
+        if self._path is not None:
+            return self._path
+        fingerprint, read = open_text_source(**self.source, cache_dir=self.cache_dir / "hf")
+        settings = dict(v=CACHE_VERSION, src=fingerprint, cols=self.columns, max_len=self.max_length,
+                        tok=self.tokenizer_args, **self.split_args)
+        key = content_key(settings)
+        out = self.cache_dir / "text" / key
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{out}.lock"):  # several processes (DDP): the first builds, the others wait
+            if (out / "meta.json").is_file():
+                log.info("using processed text cache %s", out)
+            else:
+                self._build(read, key, out)
+        self._path = out
+        return out
+
+    def _build(self, read, key: str, out: Path) -> None:
+        """Reads (`read()`), cleans, splits, tokenizes and saves the source. Texts are read in
+        batches of `ROW_BATCH` rows and mapped to disk when the source is on disk (files, the hub),
+        and each stage's input is let go once the next exists, so memory stays flat however large
+        the data (memory-mapped Arrow pages count as resident while a dataset holds them)."""
+        tmp = out.with_name(f"{key}.tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        splits, label_names, stats = self._clean_and_split(read)
+        tok = train_tokenizer(_texts(splits["train"]), **self.tokenizer_args)
+        tok.enable_truncation(self.max_length)
+        splits = datasets.DatasetDict({
+            split: ds.map(partial(_encode, tok), batched=True, batch_size=ROW_BATCH,
+                          new_fingerprint=f"{key}-{split}") for split, ds in splits.items()})
+        splits.save_to_disk(tmp / "dataset")
+        tok.save(str(tmp / "tokenizer.json"))
+        (tmp / "meta.json").write_text(json.dumps({"label_names": label_names, "stats": stats}))
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)  # atomic: a crash never leaves a half-written cache
+        log.info("tokenized and cached %s", out)
+
+    def _clean_and_split(self, read):
+        """`read()`'s raw rows -> (train/validation/test with text and label ids, label names,
+        stats). The raw rows are referenced here alone, so they are let go once relabelled (a
+        caller's argument tuple would keep them mapped to the end)."""
+        raw, names = read()
+        text_col, label_col = self.columns
+        stats, cleaned = {}, {}
+        for split, ds in raw.items():
+            for col, arg in ((text_col, "text_column"), (label_col, "label_column")):
+                if col not in ds.column_names:
+                    raise ValueError(f"column '{col}' not found in {names[split]} (columns: "
+                                     f"{', '.join(ds.column_names)}); set data.{arg}")
+            cleaned[split] = self._drop_empty(ds, split, names[split], stats)
+        label_features = {split: ds.features[label_col] for split, ds in raw.items()}
+        del raw, ds  # the raw rows are read once more below, through `cleaned`
+        label_names = _label_names(label_features["train"], cleaned["train"][label_col])
+        features = datasets.Features({"text": datasets.Value("string"),
+                                      "label": datasets.ClassLabel(names=label_names)})
+        to_id = {name: i for i, name in enumerate(label_names)}
+        for split, ds in cleaned.items():
+            feature = label_features[split]
+            unseen = sorted({_label_str(feature, v) for v in ds[label_col]} - set(to_id))
+            if unseen:
+                raise ValueError(f"label(s) {unseen} in {names[split]} never appear in training; "
+                                 f"training labels: {label_names}")
+            cleaned[split] = ds.map(
+                lambda b, feature=feature: {"text": [str(t) for t in b[text_col]],
+                                            "label": [to_id[_label_str(feature, v)] for v in b[label_col]]},
+                batched=True, batch_size=ROW_BATCH, features=features, remove_columns=ds.column_names)
+        del ds
+        splits = self._carve_missing_splits(datasets.DatasetDict(cleaned))
+        if self.split_args["drop_overlap"]:
+            held_out = set(_texts(splits["validation"])) | set(_texts(splits["test"]))
+            keep = [i for i, t in enumerate(_texts(splits["train"])) if t not in held_out]
+            stats["train_duplicates_removed"] = len(splits["train"]) - len(keep)
+            splits["train"] = splits["train"].select(keep)
+            log.info("removed %d training texts that also occur in validation/test",
+                     stats["train_duplicates_removed"])
+        for split, ds in splits.items():
+            if len(ds) == 0:
+                raise ValueError(f"the {split} split of {names.get(split, names['train'])} is empty")
+            stats[f"{split}_size"] = len(ds)
+        return splits, label_names, stats
+
+    def _drop_empty(self, ds: datasets.Dataset, split: str, name: str, stats: dict):
+        empty = [i for i, t in enumerate(_texts(ds, self.columns[0])) if t is None or not str(t).strip()]
+        if empty and self.split_args["empty_texts"] == "error":
+            raise ValueError(f"{len(empty)} empty or whitespace-only text(s) in {name} (first at "
+                             f"row {empty[0]}); set data.empty_texts=drop to drop them")
+        if empty:
+            log.warning("dropped %d empty or whitespace-only texts from %s", len(empty), name)
+        stats[f"{split}_empty_texts_dropped"] = len(empty)
+        empty_set = set(empty)
+        return ds.select([i for i in range(len(ds)) if i not in empty_set]) if empty else ds
+
+    def _carve_missing_splits(self, splits: datasets.DatasetDict) -> datasets.DatasetDict:
+        """Missing test: `test_fraction` of the whole source; missing validation:
+        `val_fraction` of the source (of train when test was given). Seeded and stratified."""
+        seed, val_f, test_f = (self.split_args[k] for k in ("seed", "val_fraction", "test_fraction"))
+        n = len(splits["train"])
+        for split, fraction in (("test", test_f), ("validation", val_f)):
+            if split not in splits:
+                parts = splits["train"].train_test_split(
+                    test_size=max(1, round(n * fraction)), stratify_by_column="label", seed=seed)
+                splits["train"], splits[split] = parts["train"], parts["test"]
+        return datasets.DatasetDict({k: splits[k] for k in ("train", "validation", "test")})
+
+    # ---- loading ---------------------------------------------------------------------------
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits is not None:
+            return
+        path = self._processed_dir()
+        self.splits = datasets.load_from_disk(str(path / "dataset"))
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        meta = json.loads((path / "meta.json").read_text())
+        self.label_names, self.stats = meta["label_names"], meta["stats"]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.label_names)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.get_vocab_size()
+
+    def model_kwargs(self) -> dict:
+        """The sizes a model takes from the data, so they are never typed twice."""
+        return dict(vocab_size=self.vocab_size, num_classes=self.num_classes,
+                    label_names=list(self.label_names))
+
+    def lsa_embeddings(self, dim: int) -> torch.Tensor:
+        """(vocab_size, dim) word vectors from the training split's whole texts (see
+        `lsa_word_vectors`), past `max_length` too: co-occurrence over whole articles costs one
+        pass, no training time, and gives vectors to words a model first meets in a test text."""
+        whole = Tokenizer.from_str(self.tokenizer.to_str())
+        whole.no_truncation()
+        ids = [e.ids for e in whole.encode_batch(self.splits["train"]["text"])]
+        return lsa_word_vectors(ids, self.vocab_size, dim)
+
+    def state_dict(self) -> dict:
+        """Saved inside every checkpoint: what prediction needs to turn text into ids and back."""
+        return dict(label_names=list(self.label_names), tokenizer=self.tokenizer.to_str(),
+                    max_length=self.max_length)
+
+    def load_state_dict(self, state: dict) -> None:
+        """Adopts a checkpoint's tokenizer, label names and max_length, so a trained model reads
+        this data (or raw texts) with its own vocabulary; loaded splits are re-encoded if needed."""
+        tokenizer = Tokenizer.from_str(state["tokenizer"])
+        old_names = getattr(self, "label_names", None)
+        unchanged = (self.splits is not None and tokenizer.to_str() == self.tokenizer.to_str()
+                     and list(state["label_names"]) == list(old_names))
+        self.tokenizer, self.max_length = tokenizer, state["max_length"]
+        self.label_names = list(state["label_names"])
+        if self.splits is not None and not unchanged:
+            self.splits = datasets.DatasetDict({split: self._reencode(ds, old_names)
+                                                for split, ds in self.splits.items()})
+
+    def _reencode(self, ds: datasets.Dataset, old_names: list[str]) -> datasets.Dataset:
+        labels = [old_names[i] for i in ds["label"]]
+        unseen = sorted(set(labels) - set(self.label_names))
+        if unseen:
+            raise ValueError(f"label(s) {unseen} of this data are unknown to the model; it knows "
+                             f"{self.label_names}")
+        to_id = {name: i for i, name in enumerate(self.label_names)}
+        fresh = datasets.Dataset.from_dict({"text": ds["text"], "label": [to_id[v] for v in labels]})
+        return fresh.map(partial(_encode, self.tokenizer), batched=True, keep_in_memory=True)
+
+    # ---- what reports and prediction ask of a datamodule ----------------------------------
+    def describe(self, split: str, indices: list[int]) -> list[str]:
+        """The input of each row as a person reads it: the text."""
+        return self.splits[split].select(indices)["text"]
+
+    def step_labels(self, split: str, index: int) -> list[str]:
+        """One label per time step of a row (its tokens), for plots over time."""
+        return [self.tokenizer.id_to_token(i) for i in self.splits[split][index]["input_ids"]]
+
+    def read_inputs(self, inputs: list[str]) -> list[str]:
+        """Texts to predict: each item is a literal text, or a path to a .txt file holding one
+        text per line (blank lines skipped)."""
+        texts = []
+        for item in inputs:
+            path = Path(str(item))
+            if path.suffix == ".txt" and path.is_file():
+                texts += [line for line in path.read_text().splitlines() if line.strip()]
+            elif path.suffix == ".txt":
+                raise FileNotFoundError(f"inputs: text file {path} does not exist")
+            else:
+                texts.append(str(item))
+        return texts
+
+    def predict_loader(self, texts: list[str]) -> DataLoader:
+        """Raw texts -> batches (ids [B, T], lengths [B], dummy labels [B]) in input order, encoded
+        with the (adopted) tokenizer."""
+        ids = _encode(self.tokenizer, {"text": texts})["input_ids"]
+        rows = [{"input_ids": row, "label": 0} for row in ids]
+        return DataLoader(rows, batch_size=self.batch_size, shuffle=False, collate_fn=pad_token_batch)
+
+    def save_artifacts(self, run_dir: Path) -> None:
+        self.tokenizer.save(str(Path(run_dir) / "tokenizer.json"))
+        (Path(run_dir) / "labels.json").write_text(json.dumps(self.label_names, indent=1))
+
+    def lengths(self, split: str) -> torch.Tensor:
+        """Tokens per row of `split` (after truncation): what length bucketing sorts by."""
+        return torch.as_tensor(self.splits[split]["length"])
+
+    def _loader(self, split: str) -> DataLoader:
+        """Length-bucketed batches, shared out among DDP processes (see `epoch_loader`)."""
+        ds = self.splits[split].select_columns(["input_ids", "label"])
+        return epoch_loader(ds, self.batch_size, shuffle=split == "train", seed=self.seed,
+                            trainer=self.trainer, lengths=self.lengths(split),
+                            bucket=self.bucket, num_workers=self.num_workers,
+                            collate_fn=pad_token_batch)
+
+
+def _texts(ds: datasets.Dataset, column: str = "text"):
+    """The texts of `ds`, read `ROW_BATCH` rows at a time (never the whole column at once)."""
+    for batch in ds.select_columns([column]).iter(batch_size=ROW_BATCH):
+        yield from batch[column]
+
+
+def _encode(tok: Tokenizer, batch: dict) -> dict:
+    ids = [e.ids or [1] for e in tok.encode_batch(batch["text"])]  # no tokens at all -> [UNK]
+    return {"input_ids": ids, "length": [len(i) for i in ids]}
+
+
+def _label_str(feature, value) -> str:
+    """Labels as strings: ClassLabel ids become their names; other values are str()-ed."""
+    return feature.int2str(value) if isinstance(feature, datasets.ClassLabel) else str(value)
+
+
+def _label_names(feature, train_labels) -> list[str]:
+    if isinstance(feature, datasets.ClassLabel):
+        return list(feature.names)
+    return sorted({str(v) for v in train_labels})

@@ -1,0 +1,1 @@
+"""Taking a trained model out: prediction from a checkpoint alone."""

@@ -1,0 +1,104 @@
+"""LSTM gate activations over time for a few test examples: the trained weights are loaded into
+the explicit (cell-by-cell) encoder, which can report its learn, ignore, forget and use gates."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from lightning_fabric.utilities.apply_func import move_data_to_device
+
+from seqtasks.encoders import LSTMEncoder
+from seqtasks.reports.document import Figure, Section, Table, Text, figure_png, plt
+from seqtasks.reports.registry import EvalContext, recurrent_encoder
+
+GATES = {  # name -> (what it does, colour range)
+    "learn": ("candidate g = tanh(...): what could be learned", (-1.0, 1.0)),
+    "ignore": ("input gate i: how much of g is learned", (0.0, 1.0)),
+    "forget": ("forget gate f: how much long-term memory is kept", (0.0, 1.0)),
+    "use": ("output gate o: how much memory becomes the output", (0.0, 1.0)),
+}
+MAX_TICK_LABELS = 40
+
+
+def explicit_twin(encoder: LSTMEncoder) -> LSTMEncoder:
+    """The same LSTM, weights included, as the explicit implementation that exposes its gates."""
+    twin = LSTMEncoder(encoder.input_size, encoder.hidden_size, encoder.num_layers,
+                       encoder.bidirectional, encoder.dropout, impl="explicit")
+    twin.load_state_dict(encoder.state_dict())
+    return twin.eval()
+
+
+def encoder_inputs(model: torch.nn.Module, batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (x [B', T, F], lengths [B']) the model feeds its encoder for `batch`, caught by a hook
+    during a normal forward pass, so any task with a recurrent encoder works unchanged (B' is a
+    multiple of B when the task runs several sequences per example, e.g. one per channel)."""
+    caught = {}
+
+    def catch(module, args):
+        caught["x"], caught["lengths"] = args[0].detach(), args[1]
+
+    handle = recurrent_encoder(model).register_forward_pre_hook(catch)
+    try:
+        with torch.no_grad():
+            model.predict_step(move_data_to_device(batch, model.device), 0)
+    finally:
+        handle.remove()
+    return caught["x"], caught["lengths"]
+
+
+def pick_rows(ctx: EvalContext, count: int) -> list[int]:
+    """Positions of `count` test rows spread over the loader's order (short to long when the
+    loader buckets by length), skipping the shortest quarter."""
+    n = len(ctx.rows)
+    return sorted({int(p) for p in np.linspace(n // 4, n - 1, count)})
+
+
+def _example_figure(gates: dict, row: int, steps: int, labels: list[str] | None, title: str) -> bytes:
+    fig, axes = plt.subplots(len(GATES), 1, figsize=(10, 1.6 * len(GATES) + 0.6), sharex=True)
+    for ax, (name, (meaning, (low, high))) in zip(axes, GATES.items(), strict=True):
+        values = gates[name][row, :steps].T.numpy()  # -> (H, T)
+        image = ax.imshow(values, aspect="auto", interpolation="nearest", vmin=low, vmax=high,
+                          cmap="RdBu_r" if low < 0 else "viridis")
+        ax.set_ylabel(f"{name}\nunit", fontsize=8)
+        ax.set_title(meaning, fontsize=8, loc="left")
+        fig.colorbar(image, ax=ax, pad=0.01, fraction=0.03)
+    if labels and steps <= MAX_TICK_LABELS:
+        axes[-1].set_xticks(range(steps), labels[:steps], rotation=90, fontsize=7)
+    axes[-1].set_xlabel("time step")
+    fig.suptitle(title, fontsize=9)
+    return figure_png(fig)
+
+
+def gate_section(ctx: EvalContext, examples: int = 3) -> Section | None:
+    """Heatmaps (hidden unit x time) of each gate for a few test rows; None for non-LSTM encoders."""
+    model, datamodule = ctx.run.model, ctx.run.datamodule
+    encoder = recurrent_encoder(model)
+    if not isinstance(encoder, LSTMEncoder) or ctx.loader is None:
+        return None
+    positions = pick_rows(ctx, examples)
+    rows = [ctx.rows[p] for p in positions]
+    x, lengths = encoder_inputs(model, ctx.batch(rows))
+    per_row = x.shape[0] // len(rows)  # sequences per example: keep each example's first
+    x, lengths = x[::per_row], lengths[::per_row]
+    twin = explicit_twin(encoder).to(x.device)
+    with torch.no_grad():
+        outputs, _, gates = twin(x, lengths, return_gates=True)  # gates: name -> (B, T, H)
+        fused_outputs, _ = encoder(x, lengths)
+    gap = float((outputs - fused_outputs).abs().max())
+    gates = {name: g.cpu() for name, g in gates.items()}
+    texts = datamodule.describe(ctx.split, rows) if hasattr(datamodule, "describe") else [""] * len(rows)
+    blocks = [Text("Gate activations of the top layer's forward direction, from the trained weights "
+                   f"loaded into the explicit LSTM (largest output difference to the trained encoder: "
+                   f"{gap:.1e}). Rows are hidden units, columns time steps."
+                   + (f" The model runs {per_row} sequences per example (e.g. one per channel); the "
+                      "first is shown." if per_row > 1 else ""))]
+    summary = []
+    for k, (row, text) in enumerate(zip(rows, texts, strict=True)):
+        steps = int(lengths[k])
+        labels = datamodule.step_labels(ctx.split, row) if hasattr(datamodule, "step_labels") else None
+        title = f"test row {row}" + (f": {text[:90]}" + ("..." if len(text) > 90 else "") if text else "")
+        blocks.append(Figure(f"gates_row{row}", _example_figure(gates, k, steps, labels, title), title))
+        summary.append([str(row), str(steps)] + [f"{float(gates[g][k, :steps].mean()):.3f}" for g in GATES])
+    blocks.append(Table(["test row", "steps"] + [f"mean {g}" for g in GATES], summary,
+                        caption="Mean activation over units and valid steps"))
+    return Section("LSTM gates", blocks, key="gates", data={"rows": rows, "max_output_gap": gap})

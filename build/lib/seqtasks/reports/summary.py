@@ -1,0 +1,133 @@
+"""Mean and spread over seeds: runs that differ only in seed are grouped into one table row."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import yaml
+
+
+def load_runs(run_dirs) -> list[dict]:
+    """Each finished run as a dict (data, encoder, seed, metrics, run_dir, task, setup, config; see
+    the dict built below); unfinished runs are refused."""
+    runs = []
+    for run_dir in map(Path, run_dirs):
+        if not (run_dir / "metrics.json").is_file():
+            raise FileNotFoundError(f"{run_dir} has no metrics.json (unfinished or not a run)")
+        if not (run_dir / "config.yaml").is_file():
+            raise FileNotFoundError(f"{run_dir} has no config.yaml (not a run directory)")
+        cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+        data = data_label(cfg)
+        encoder = cfg["encoder"]["_target_"].rsplit(".", 1)[-1].removesuffix("Encoder")
+        runs.append({"data": data, "encoder": encoder, "seed": cfg["seed"], "run_dir": run_dir,
+                     "task": cfg.get("task", {}).get("_target_", "?").rsplit(".", 1)[-1],
+                     "setup": _setup_key(cfg), "config": cfg,
+                     "metrics": json.loads((run_dir / "metrics.json").read_text())})
+    return runs
+
+
+def data_label(config: dict) -> str:
+    """A short name of the data a config reads: the builtin, the hub id, the folder or file name,
+    a named source (tts_digits), else the datamodule's name (e.g. Adding for generated data); a
+    separate test source is added after an arrow (`tts_digits -> recordings`)."""
+    data = config.get("data", {})
+    test = data.get("test_root") or data.get("test_source")
+    test = str(test).rstrip("/").rsplit("/", 1)[-1] if test else None
+    label = _source_label(data)
+    if test:
+        return f"{label} -> {test}" if label else f"test-{test}"
+    return label or str(data.get("_target_", "?")).rsplit(".", 1)[-1].removesuffix("DataModule")
+
+
+def _source_label(data: dict) -> str | None:
+    for key in ("builtin", "hub_id", "root", "path"):
+        if data.get(key):
+            name = str(data[key]).rstrip("/")
+            return name if key == "hub_id" else name.rsplit("/", 1)[-1]
+    if data.get("files"):
+        return "files"
+    return data["source"] if data.get("source") not in (None, "folder") else None
+
+
+def _setup_key(cfg: dict) -> str:
+    """The config without what varies between seeds of one setup (seed, output_dir) or does not
+    change results (logger)."""
+    rest = {k: v for k, v in cfg.items() if k not in ("seed", "output_dir", "logger")}
+    rest["data"] = {k: v for k, v in cfg.get("data", {}).items() if k != "seed"}
+    return json.dumps(_whole_floats_as_ints(rest), sort_keys=True, default=str)
+
+
+def _whole_floats_as_ints(value):
+    """30.0 -> 30 throughout, so `data.trim_db=30` on the command line and `30.0` in a preset are
+    one setup."""
+    if isinstance(value, dict):
+        return {k: _whole_floats_as_ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_floats_as_ints(v) for v in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def group_runs(runs: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Runs that differ only in seed, as (label, runs) sorted by label; the label is
+    "data / encoder", and a further setup of the same pair gets "(setup 2)" and so on."""
+    groups: dict[tuple, list[dict]] = {}
+    for run in runs:
+        groups.setdefault((run["data"], run["encoder"], run["setup"]), []).append(run)
+    labelled, seen = [], {}
+    for (data, encoder, _), group in sorted(groups.items()):
+        seen[data, encoder] = seen.get((data, encoder), 0) + 1
+        tag = f" (setup {seen[data, encoder]})" if seen[data, encoder] > 1 else ""
+        labelled.append((f"{data} / {encoder}{tag}", sorted(group, key=lambda r: r["seed"])))
+    return labelled
+
+
+def mean_spread(key: str, values: list[float]) -> str:
+    """Mean ± sample standard deviation (0 for one run); accuracy-like metrics in percent."""
+    scale = 100.0 if key.endswith(("acc", "f1_macro")) else 1.0
+    mean = statistics.fmean(values) * scale
+    spread = statistics.stdev(values) * scale if len(values) > 1 else 0.0
+    digits = 1 if scale == 100.0 or abs(mean) >= 10 or key == "train_seconds" else 4
+    if scale == 1.0 and all(float(v).is_integer() for v in values):
+        digits = 0  # counts, e.g. params
+    return f"{mean:.{digits}f} ± {spread:.{digits}f}"
+
+
+def summary_table(runs: list[dict], keys=("test/acc", "test/f1_macro", "train_seconds")) -> str:
+    """Markdown: one row per setup (runs that differ only in seed), each metric as
+    mean ± standard deviation; setups with the same data and encoder get a numbered tag."""
+    lines = ["| data | encoder | seeds | " + " | ".join(keys) + " |",
+             "|---|---|---|" + "---|" * len(keys)]
+    for label, group in group_runs(runs):
+        data, encoder = label.split(" / ", 1)
+        cells = [mean_spread(key, [r["metrics"][key] for r in group]) for key in keys]
+        seeds = ",".join(str(r["seed"]) for r in group)
+        lines.append(f"| {data} | {encoder} | {seeds} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def speaker_table(runs: list[dict], key: str = "test/acc") -> str:
+    """Markdown for speaker-independent runs (`data.test_speakers`), e.g. leave one speaker out:
+    one row per setup with `key` (percent) on each held-out speaker (mean over seeds), then the
+    mean and the worst speaker. Runs without test speakers are left out; empty if none has any."""
+    folds = []  # runs whose setup leaves out the held-out speakers, so group_runs joins the folds
+    for run in runs:
+        speakers = run["config"].get("data", {}).get("test_speakers")
+        if speakers:
+            setup = json.loads(run["setup"])
+            setup["data"].pop("test_speakers")
+            folds.append({**run, "setup": json.dumps(setup, sort_keys=True), "speaker": "+".join(speakers)})
+    if not folds:
+        return ""
+    names = sorted({run["speaker"] for run in folds})
+    lines = ["| data | encoder | " + " | ".join(names) + " | mean | worst |",
+             "|---|---|" + "---|" * (len(names) + 2)]
+    for label, group in group_runs(folds):
+        by_speaker = {name: statistics.fmean(r["metrics"][key] * 100 for r in group if r["speaker"] == name)
+                      for name in sorted({r["speaker"] for r in group})}
+        cells = [f"{by_speaker[n]:.1f}" if n in by_speaker else "-" for n in names]
+        summary = [statistics.fmean(by_speaker.values()), min(by_speaker.values())]
+        lines.append(f"| {label.replace(' / ', ' | ', 1)} | " + " | ".join(cells) + " | "
+                     + " | ".join(f"{v:.1f}" for v in summary) + " |")
+    return "\n".join(lines)

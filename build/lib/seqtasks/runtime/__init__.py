@@ -1,0 +1,1 @@
+"""What the process runs on: devices and precision the Trainer may ask for, versions and hardware."""

@@ -1,0 +1,1 @@
+"""Training: `train(cfg)`, its callbacks, interruption and resume."""
