@@ -50,7 +50,8 @@ def test_early_stopping_from_the_callbacks_group_stops_the_run(text_root, tmp_pa
     """min_delta=10 means no epoch ever improves enough: with patience 1 it stops after 2 of 30."""
     run_dir = tmp_path / "run"
     seqtasks.train(tiny_config(text_root, run_dir, "trainer.max_epochs=30", "callbacks=[early_stopping]",
-                               "callbacks.early_stopping.min_delta=10", "callbacks.early_stopping.patience=1"))
+                               "callbacks.early_stopping.min_delta=10",
+                               "callbacks.early_stopping.patience=1"))
     rows = (run_dir / "metrics.csv").read_text().splitlines()
     header = rows[0].split(",")
     epochs = {int(r.split(",")[header.index("epoch")]) for r in rows[1:]
