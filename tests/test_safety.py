@@ -12,6 +12,7 @@ from seqtasks.config.checks import check_config
 from seqtasks.config.compose import load_config
 from seqtasks.config.safety import check_stored_targets
 from seqtasks.export.predict import predict
+from seqtasks.reports import evaluate
 from seqtasks.reports.runs import read_checkpoint
 from seqtasks.training.train import train
 from tests.conftest import script_error
@@ -75,9 +76,12 @@ def stored(tiny_run, tmp_path, change) -> Path:
                                     "seqtasks.data.audio.speech.synthesize_digits"])
 def test_a_stored_encoder_builds_only_seqtasks_components(tiny_run, tmp_path, target):
     path = stored(tiny_run, tmp_path, lambda c: c["encoder"].update(_target_=target))
-    with pytest.raises(ValueError, match=rf"encoder._target_='{target}' is not allowed: a stored config "
-                                         r"builds only seqtasks models and datamodules"):
+    refused = rf"encoder._target_='{target}' is not allowed: a stored config builds only seqtasks models"
+    with pytest.raises(ValueError, match=refused):
         predict(path, ["a text"])
+    with pytest.raises(ValueError, match=refused):
+        evaluate(ckpt=path, out=tmp_path / "report")
+    assert not (tmp_path / "report").exists()
 
 
 def test_a_checkpoint_config_may_not_build_a_function_in_a_nested_node(tiny_run, tmp_path):
