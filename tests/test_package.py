@@ -36,14 +36,22 @@ def test_the_wheel_holds_every_config_file_and_the_license(wheel):
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
+def run(command: list, **kwargs) -> str:
+    """stdout of a command that must succeed; its stderr's end in the failure message otherwise."""
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, **kwargs)
+    assert done.returncode == 0, f"{command[0]} failed:\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
 def test_the_installed_wheel_works_from_an_empty_folder(wheel, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    site = Path(subprocess.run([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()"
-                                "['purelib'])"], capture_output=True, text=True, check=True).stdout.strip())
+    python = venv / "bin" / "python"
+    site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip())
     (site / "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")  # this env's dependencies
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
-                    "--no-deps", str(wheel)], check=True, capture_output=True)
+    # --ignore-installed: the borrowed site-packages hold this clone's editable install's metadata
+    run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+         "--no-deps", "--ignore-installed", str(wheel)])
     data, work = tmp_path / "texts", tmp_path / "work"
     data.mkdir(), work.mkdir()
     write_csv(data / "train.csv", make_rows(60, seed=1))
@@ -52,13 +60,9 @@ def test_the_installed_wheel_works_from_an_empty_folder(wheel, tmp_path):
            "HF_HUB_OFFLINE": "1", "PYTHONPATH": ""}
 
     def seqtasks(*args: str) -> str:
-        done = subprocess.run([venv / "bin" / "seqtasks", *args], cwd=work, env=env, capture_output=True,
-                              text=True, timeout=600)
-        assert done.returncode == 0, done.stderr[-2000:]
-        return done.stdout
+        return run([venv / "bin" / "seqtasks", *args], cwd=work, env=env)
 
-    where = subprocess.run([venv / "bin" / "python", "-c", "import seqtasks; print(seqtasks.__file__)"],
-                           cwd=work, env=env, capture_output=True, text=True, check=True).stdout
+    where = run([python, "-c", "import seqtasks; print(seqtasks.__file__)"], cwd=work, env=env)
     assert where.startswith(str(venv))  # not the clone
     small = ["data=files", f"data.root={data}", "trainer=cpu", "trainer.max_epochs=1",
              "encoder.hidden_size=8", "task.embedding_dim=8"]

@@ -15,7 +15,8 @@ from seqtasks.reports.registry import bootstrap_ci
 from seqtasks.reports.runs import read_epoch_metrics
 from seqtasks.reports.sections import fmt
 from seqtasks.tasks import SequenceClassifier
-from tests.conftest import make_rows, write_csv
+from seqtasks.training.train import train
+from tests.conftest import make_rows, tiny_config, write_csv
 
 LABELS = ["food", "sport", "tech"]
 
@@ -169,3 +170,15 @@ def test_bootstrap_interval_covers_a_known_proportion():
     hits = np.array([1.0] * 200 + [0.0] * 200)
     low, high = bootstrap_ci(lambda idx: hits[idx].mean(), len(hits), resamples=500)
     assert 0.44 < low < 0.48 and 0.52 < high < 0.56  # binomial: 0.5 ± 1.96 * 0.025
+
+
+def test_a_run_with_adversarial_training_evaluates_and_compares(text_root, tmp_path):
+    """The gradient probe differentiates the model's plain loss (`model_step`), so a run trained
+    with the adversarial pass (whose shift needs the embedding in the graph) still reports."""
+    from seqtasks.reports.compare import compare
+
+    run_dir = tmp_path / "adversarial"
+    train(tiny_config(text_root, run_dir, "task.adversarial_eps=5"))
+    report = evaluate(run=run_dir, resamples=20)
+    assert "Gradient" in report.read_text()
+    assert compare([run_dir], out=tmp_path / "compare").is_file()
