@@ -1,5 +1,6 @@
 """End to end: the real Hydra config, shrunk to a toy dataset, trained for a few epochs."""
 
+import csv
 import json
 
 import pytest
@@ -7,6 +8,7 @@ import torch
 
 from seqtasks.config.compose import load_config
 from seqtasks.training.train import train
+from tests.conftest import tiny_config
 
 
 def toy_config(text_root, run_dir, *overrides):
@@ -82,3 +84,13 @@ def test_ema_checkpoints_and_tests_the_averaged_weights(text_root, tmp_path):
     evaluated = json.loads((report.parent / "metrics.json").read_text())
     assert evaluated["test/loss"] == pytest.approx(metrics["test/loss"], rel=1e-5)
     assert evaluated["test/acc"] == pytest.approx(metrics["test/acc"])
+
+
+def test_metrics_csv_holds_one_row_set_per_epoch_trained_and_no_test(text_root, tmp_path):
+    run_dir = tmp_path / "run"
+    train(tiny_config(text_root, run_dir, "trainer.max_epochs=2"))
+    with open(run_dir / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {int(r["epoch"]) for r in rows if r["epoch"]} == {0, 1}
+    assert not [name for name in rows[0] if name.startswith("test/")]
+    assert sum(1 for r in rows if r["val/acc"]) == 2  # the best checkpoint's re-validation is not a row

@@ -22,6 +22,7 @@ from pytorch_lightning.callbacks import (
     ProgressBar,
     WeightAveraging,
 )
+from pytorch_lightning.loggers import CSVLogger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from seqtasks.config.checks import check_config
@@ -152,6 +153,8 @@ def fit_and_evaluate(trainer: pl.Trainer, model, data, ckpt_path: Path | None) -
         # best.ckpt's state_dict holds the averaged weights; the callback would load the raw ones
         trainer.callbacks = [c for c in trainer.callbacks if not isinstance(c, WeightAveraging)]
         best = None if trainer.fast_dev_run else "best"  # fast_dev_run saves no checkpoint
+        # metrics.csv keeps one row per epoch trained; the final figures go to metrics.json
+        trainer.loggers = [lg for lg in trainer.loggers if not isinstance(lg, CSVLogger)]
         for run in (trainer.validate, trainer.test):
             results = run(model, datamodule=data, ckpt_path=best, verbose=False, weights_only=True)
             metrics.update({k: float(v) for k, v in results[0].items()})
