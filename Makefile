@@ -3,7 +3,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
 
-.PHONY: train test lint clean
+.PHONY: train test test-slow test-all lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,13 @@ $(VENV)/.installed: pyproject.toml
 train: $(VENV)/.installed   ## the main job: text task on BBC News (offline); ARGS="key=value ..." to override
 	$(PY) scripts/train.py $(ARGS)
 
-test: $(VENV)/.installed    ## the test suite (offline; ../shared/data tests skip when it is absent)
+test: $(VENV)/.installed    ## the fast suite (offline; ../shared/data tests skip when it is absent)
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not slow" $(ARGS)
+
+test-slow: $(VENV)/.installed   ## the tests marked slow: wheels, subprocesses, DDP, browser
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m slow $(ARGS)
+
+test-all: $(VENV)/.installed    ## everything (CI runs test, then test-slow)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q $(ARGS)
 
 lint: $(VENV)/.installed

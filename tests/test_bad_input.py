@@ -96,6 +96,7 @@ def test_unknown_group_choice_lists_valid_ones(override, listed):
         check_choices([override])
 
 
+@pytest.mark.slow  # starts a process
 def test_train_script_reports_one_line_and_exits_nonzero(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "encoder=cnn",
                              f"output_dir={tmp_path}/run"], capture_output=True, text=True,
@@ -105,6 +106,7 @@ def test_train_script_reports_one_line_and_exits_nonzero(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow  # starts a process
 def test_train_script_names_a_missing_column(tmp_path):
     write_csv(tmp_path / "train.csv", make_rows(20))
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"),

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ["encoder.hidden_size=8", "task.embedding_dim=8", "data.batch_size=16"]
 
 
+@pytest.mark.slow  # starts a process
 def test_isolated_reports_the_childs_own_peak_memory():
     small, large = isolated(allocate, 10), isolated(allocate, 300)
     assert small["sum"] == 10.0
@@ -101,6 +102,7 @@ def test_markdown_shows_each_section_that_ran():
     assert "Framework overhead" not in text
 
 
+@pytest.mark.slow  # starts a process
 def test_command_refuses_an_unknown_section(tmp_path):
     run = subprocess.run([sys.executable, "scripts/benchmark.py", "--out", str(tmp_path / "b.json"),
                           "--sections", "padding,speed"], cwd=ROOT, capture_output=True, text=True)

@@ -52,6 +52,7 @@ def test_a_resumed_epoch_continues_where_it_stopped():
     assert sampler.epoch == 3 and list(sampler) != epoch_two
 
 
+@pytest.mark.slow  # starts a process
 def test_ddp_test_metrics_equal_one_process_on_the_same_checkpoint(tmp_path):
     """torchrun starts 2 CPU processes (gloo); 25 test rows do not divide by 2."""
     root = tmp_path / "data"

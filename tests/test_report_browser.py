@@ -14,6 +14,7 @@ PROBE = """<script>window.addEventListener("load", () => { document.title = JSON
   fetched: performance.getEntriesByType("resource").map(e => e.name)}); });</script></body>"""
 
 
+@pytest.mark.slow  # starts a process
 @pytest.mark.skipif(BROWSER is None, reason="no Chromium on PATH (apt-get install chromium)")
 def test_report_opens_offline_with_every_image_loaded(tiny_report, tmp_path):
     page = tmp_path / "probe.html"  # a copy with a probe that writes its findings into the title

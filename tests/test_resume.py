@@ -100,6 +100,7 @@ def test_resume_with_more_epochs_continues_a_finished_run(toy, tmp_path):
     assert "max_epochs: 3" in (run_dir / "config.yaml").read_text()
 
 
+@pytest.mark.slow  # starts a process
 def test_ctrl_c_saves_a_checkpoint_and_exits_with_one_line(toy, tmp_path):
     run_dir = tmp_path / "run"
     command = [sys.executable, str(ROOT / "scripts" / "train.py"), "trainer=cpu", "data=files",

@@ -28,6 +28,7 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 from seqtasks.config.checks import check_config
 from seqtasks.config.safety import load_checkpoint, read_seqtasks_checkpoint
 from seqtasks.data.batching import SamplerPosition
+from seqtasks.data.hooks import SavesArtifacts
 from seqtasks.runtime.devices import supported_precision
 from seqtasks.runtime.environment import progress_bar_wanted, run_info
 from seqtasks.training.callbacks import ConfigInCheckpoint, EpochLine, configured_callbacks
@@ -138,7 +139,7 @@ def prepare_data(cfg: DictConfig, trainer: pl.Trainer, run_dir: Path) -> pl.Ligh
     if trainer.local_rank == 0:
         data.prepare_data()
     data.setup("fit")
-    if trainer.is_global_zero and hasattr(data, "save_artifacts"):  # tokenizer, labels, scaling
+    if trainer.is_global_zero and isinstance(data, SavesArtifacts):  # tokenizer, labels, scaling
         data.save_artifacts(run_dir)
     return data
 
