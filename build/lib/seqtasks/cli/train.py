@@ -36,6 +36,8 @@ def hydra_main(cfg: DictConfig) -> None:
         sys.exit(f"error: {one_line(e.__cause__ or e)}")
     except (ValueError, TypeError, FileNotFoundError, MisconfigurationException) as e:
         sys.exit(f"error: {one_line(e)}")
+    except ModuleNotFoundError as e:  # a logger or callback whose package is not installed
+        sys.exit(f"error: {one_line(e)} (pip install 'seqtasks[all]' adds tensorboard, mlflow and rich)")
 
 
 def precheck(argv: list[str]) -> None:

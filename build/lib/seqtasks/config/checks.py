@@ -95,14 +95,12 @@ def check_ranges(cfg: dict) -> None:
         raise e.__cause__ or e from None
     task = cfg["task"]
     try:
-        encoder = instantiate(cfg["encoder"])(input_size=task.get("embedding_dim", 1))
+        instantiate(cfg["encoder"])(input_size=task.get("embedding_dim", 1))
     except ValueError as e:
         raise ValueError(f"encoder.{e}") from None
-    task_class, options = get_object(task["_target_"]), _with_defaults(task["_target_"], task)
-    if hasattr(task_class, "check_options"):
-        task_class.check_options(options)
-    if hasattr(task_class, "check_encoder"):
-        task_class.check_encoder(options, encoder)
+    task_class = get_object(task["_target_"])
+    if hasattr(task_class, "check_options"):  # the project's tasks have it; a user's own may not
+        task_class.check_options(_with_defaults(task["_target_"], task))
 
 
 def check_config(cfg: DictConfig) -> None:

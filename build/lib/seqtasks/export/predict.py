@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from lightning_fabric.utilities.apply_func import move_data_to_device
 
+from seqtasks.data.hooks import ReadsRawInputs
 from seqtasks.reports.registry import task_report_for
 from seqtasks.reports.runs import datamodule_from_checkpoint, model_from_checkpoint, read_checkpoint
 
@@ -26,9 +27,9 @@ def predict(ckpt, inputs: list[str], batch_size: int | None = None,
     model = model_from_checkpoint(state)
     datamodule = datamodule_from_checkpoint(state, {"batch_size": batch_size} if batch_size else None,
                                             setup=False)
-    for hook in ("read_inputs", "predict_loader"):
-        if not hasattr(datamodule, hook):
-            raise ValueError(f"{type(datamodule).__name__} cannot read raw inputs (no {hook})")
+    if not isinstance(datamodule, ReadsRawInputs):
+        raise ValueError(f"{type(datamodule).__name__} cannot read raw inputs (no read_inputs and "
+                         "predict_loader)")
     items = datamodule.read_inputs([inputs] if isinstance(inputs, str | Path) else list(inputs))
     if not items:
         raise ValueError("inputs: nothing to predict (empty list or empty file)")

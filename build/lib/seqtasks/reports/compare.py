@@ -17,7 +17,7 @@ from seqtasks.reports.gradients import compare_gradients_section
 from seqtasks.reports.registry import collect_test, task_report_for
 from seqtasks.reports.runs import load_run, read_epoch_metrics
 from seqtasks.reports.sections import fmt
-from seqtasks.reports.summary import group_runs, load_runs, mean_spread
+from seqtasks.reports.summary import group_runs, load_runs, mean_spread, metric_keys
 
 Groups = list[tuple[str, list[dict]]]
 
@@ -28,13 +28,6 @@ def check_one_task(runs: list[dict]) -> str:
         listing = ", ".join(f"{r['run_dir']} ({r['task']})" for r in runs)
         raise ValueError(f"cannot compare runs of different tasks ({', '.join(tasks)}): {listing}")
     return tasks[0]
-
-
-def metric_keys(runs: list[dict]) -> list[str]:
-    """Test metrics every run has, then training time and size."""
-    common = set.intersection(*(set(r["metrics"]) for r in runs))
-    return sorted(k for k in common if k.startswith("test/")) + [
-        k for k in ("train_seconds", "params") if k in common]
 
 
 def groups_section(groups: Groups, keys: list[str]) -> Section:

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from lightning_fabric.utilities.apply_func import move_data_to_device
 
+from seqtasks.data.hooks import Describes, LabelsSteps
 from seqtasks.encoders import LSTMEncoder
 from seqtasks.reports.document import Figure, Section, Table, Text, figure_png, plt
 from seqtasks.reports.registry import EvalContext, recurrent_encoder
@@ -86,7 +87,7 @@ def gate_section(ctx: EvalContext, examples: int = 3) -> Section | None:
         fused_outputs, _ = encoder(x, lengths)
     gap = float((outputs - fused_outputs).abs().max())
     gates = {name: g.cpu() for name, g in gates.items()}
-    texts = datamodule.describe(ctx.split, rows) if hasattr(datamodule, "describe") else [""] * len(rows)
+    texts = datamodule.describe(ctx.split, rows) if isinstance(datamodule, Describes) else [""] * len(rows)
     blocks = [Text("Gate activations of the top layer's forward direction, from the trained weights "
                    f"loaded into the explicit LSTM (largest output difference to the trained encoder: "
                    f"{gap:.1e}). Rows are hidden units, columns time steps."
@@ -95,7 +96,7 @@ def gate_section(ctx: EvalContext, examples: int = 3) -> Section | None:
     summary = []
     for k, (row, text) in enumerate(zip(rows, texts, strict=True)):
         steps = int(lengths[k])
-        labels = datamodule.step_labels(ctx.split, row) if hasattr(datamodule, "step_labels") else None
+        labels = datamodule.step_labels(ctx.split, row) if isinstance(datamodule, LabelsSteps) else None
         title = f"test row {row}" + (f": {text[:90]}" + ("..." if len(text) > 90 else "") if text else "")
         blocks.append(Figure(f"gates_row{row}", _example_figure(gates, k, steps, labels, title), title))
         summary.append([str(row), str(steps)] + [f"{float(gates[g][k, :steps].mean()):.3f}" for g in GATES])

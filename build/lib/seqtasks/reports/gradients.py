@@ -17,7 +17,7 @@ MAX_ROWS = 64
 
 def gradient_by_distance(model: torch.nn.Module, batch) -> np.ndarray:
     """Mean L2 norm of d(loss)/d(encoder input at step t), by distance d = last valid step - t
-    -> (T,), NaN where no row reaches that distance. The loss is the task's training_step."""
+    -> (T,), NaN where no row reaches that distance. The loss is the task's `model_step`."""
     caught = {}
 
     def make_leaf(module, args):
@@ -26,16 +26,10 @@ def gradient_by_distance(model: torch.nn.Module, batch) -> np.ndarray:
         return (caught["x"], *args[1:])
 
     handle = recurrent_encoder(model).register_forward_pre_hook(make_leaf)
-    trainer, model.trainer = getattr(model, "_trainer", None), None  # a finished predict Trainer
-    try:  # refuses self.log; without one, Lightning only warns
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            loss = model.training_step(batch, 0)
-        loss = loss["loss"] if isinstance(loss, dict) else loss
-        loss.backward()
+    try:
+        model.model_step(batch).backward()
     finally:
         handle.remove()
-        model.trainer = trainer
         model.zero_grad(set_to_none=True)
     norms = caught["x"].grad.norm(dim=-1)  # -> (B, T)
     lengths = caught["lengths"].cpu()

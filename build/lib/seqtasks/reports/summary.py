@@ -20,12 +20,26 @@ def load_runs(run_dirs) -> list[dict]:
             raise FileNotFoundError(f"{run_dir} has no config.yaml (not a run directory)")
         cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
         data = data_label(cfg)
-        encoder = cfg["encoder"]["_target_"].rsplit(".", 1)[-1].removesuffix("Encoder")
+        encoder = model_label(cfg)
         runs.append({"data": data, "encoder": encoder, "seed": cfg["seed"], "run_dir": run_dir,
                      "task": cfg.get("task", {}).get("_target_", "?").rsplit(".", 1)[-1],
                      "setup": _setup_key(cfg), "config": cfg,
                      "metrics": json.loads((run_dir / "metrics.json").read_text())})
     return runs
+
+
+def model_label(config: dict) -> str:
+    """What makes the predictions: the encoder's name (LSTM, RNN), or the task's own model when it
+    uses none: `task.model=linear` is DLinear only in its published form (no instance
+    normalization, MSE loss; Zeng et al. 2023), else it says what differs; `repeat_last`."""
+    task = config.get("task", {})
+    model = task.get("model")
+    if model == "linear":
+        norm, loss = task.get("instance_norm", "none"), task.get("loss", "mse")
+        return "DLinear" if (norm, loss) == ("none", "mse") else f"linear ({norm} norm, {loss} loss)"
+    if model and model != "recurrent":
+        return model
+    return config["encoder"]["_target_"].rsplit(".", 1)[-1].removesuffix("Encoder")
 
 
 def data_label(config: dict) -> str:
@@ -71,32 +85,63 @@ def _whole_floats_as_ints(value):
 
 def group_runs(runs: list[dict]) -> list[tuple[str, list[dict]]]:
     """Runs that differ only in seed, as (label, runs) sorted by label; the label is
-    "data / encoder", and a further setup of the same pair gets "(setup 2)" and so on."""
+    "data / model", and setups of the same pair are told apart by the settings in which they
+    differ: "trec / LSTM (encoder.hidden_size=16)"."""
     groups: dict[tuple, list[dict]] = {}
     for run in runs:
         groups.setdefault((run["data"], run["encoder"], run["setup"]), []).append(run)
-    labelled, seen = [], {}
-    for (data, encoder, _), group in sorted(groups.items()):
-        seen[data, encoder] = seen.get((data, encoder), 0) + 1
-        tag = f" (setup {seen[data, encoder]})" if seen[data, encoder] > 1 else ""
+    setups: dict[tuple, list[str]] = {}
+    for data, encoder, setup in groups:
+        setups.setdefault((data, encoder), []).append(setup)
+    labelled = []
+    for (data, encoder, setup), group in sorted(groups.items()):
+        tag = _difference(setup, setups[data, encoder])
         labelled.append((f"{data} / {encoder}{tag}", sorted(group, key=lambda r: r["seed"])))
     return labelled
 
 
+def _difference(setup: str, alike: list[str]) -> str:
+    """" (key=value, ...)" of the settings in which `setup` differs from the others of `alike`."""
+    if len(alike) < 2:
+        return ""
+    flat = [_flat(json.loads(s)) for s in alike]
+    mine = _flat(json.loads(setup))
+    keys = sorted(k for k in set().union(*flat) if len({json.dumps(f.get(k)) for f in flat}) > 1)
+    shown = [f"{k}={mine.get(k)}" for k in keys[:3]] + (["..."] if len(keys) > 3 else [])
+    return f" ({', '.join(shown)})"
+
+
+def _flat(node, prefix: str = "") -> dict:
+    if isinstance(node, dict) and node:
+        return {k: v for key, value in node.items()
+                for k, v in _flat(value, f"{prefix}.{key}" if prefix else str(key)).items()}
+    return {prefix: node}
+
+
+def metric_keys(runs: list[dict]) -> list[str]:
+    """Each task's own test metrics that every run has (test/acc for classifiers, test/mse for
+    forecasting, ...), then training time and size."""
+    common = set.intersection(*(set(r["metrics"]) for r in runs))
+    return sorted(k for k in common if k.startswith("test/")) + [
+        k for k in ("train_seconds", "params") if k in common]
+
+
 def mean_spread(key: str, values: list[float]) -> str:
-    """Mean ± sample standard deviation (0 for one run); accuracy-like metrics in percent."""
+    """Mean ± sample standard deviation (the value alone for one run); accuracy-like metrics in
+    percent."""
     scale = 100.0 if key.endswith(("acc", "f1_macro")) else 1.0
     mean = statistics.fmean(values) * scale
     spread = statistics.stdev(values) * scale if len(values) > 1 else 0.0
     digits = 1 if scale == 100.0 or abs(mean) >= 10 or key == "train_seconds" else 4
     if scale == 1.0 and all(float(v).is_integer() for v in values):
         digits = 0  # counts, e.g. params
-    return f"{mean:.{digits}f} ± {spread:.{digits}f}"
+    return f"{mean:.{digits}f} ± {spread:.{digits}f}" if len(values) > 1 else f"{mean:.{digits}f}"
 
 
-def summary_table(runs: list[dict], keys=("test/acc", "test/f1_macro", "train_seconds")) -> str:
-    """Markdown: one row per setup (runs that differ only in seed), each metric as
-    mean ± standard deviation; setups with the same data and encoder get a numbered tag."""
+def summary_table(runs: list[dict], keys=None) -> str:
+    """Markdown: one row per setup (runs that differ only in seed), each metric (by default the
+    task's test metrics and train_seconds) as mean ± standard deviation."""
+    keys = keys or [k for k in metric_keys(runs) if k != "params"]
     lines = ["| data | encoder | seeds | " + " | ".join(keys) + " |",
              "|---|---|---|" + "---|" * len(keys)]
     for label, group in group_runs(runs):

@@ -12,7 +12,6 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
 from seqtasks.tasks.loss_means import log_loss, loss_means
-from seqtasks.tasks.neighbour_words import NeighbourWordLoss
 from seqtasks.tasks.optim import adamw_one_cycle
 from seqtasks.tasks.options import check_choice, check_fraction, check_non_negative, check_optimizer
 from seqtasks.tasks.pooling import POOLINGS, SequencePooling
@@ -32,8 +31,7 @@ class SequenceClassifier(pl.LightningModule):
                  embedding_dim: int = 128, input_dropout: float = 0.1, pooling: str = "max",
                  dropout: float = 0.3, lr: float = 2e-3, weight_decay: float = 0.01,
                  warmup_fraction: float = 0.1, pad_id: int = 0, embedding_init: str = "random",
-                 word_dropout: float = 0.0, unk_id: int = 1, label_smoothing: float = 0.0,
-                 lm_weight: float = 0.0, adversarial_eps: float = 0.0, mixup_alpha: float = 0.0):
+                 label_smoothing: float = 0.0, adversarial_eps: float = 0.0):
         super().__init__()
         if (vocab_size is None) == (num_features is None):
             raise ValueError("give exactly one of vocab_size (tokens) or num_features (frames)")
@@ -42,9 +40,6 @@ class SequenceClassifier(pl.LightningModule):
                              f"got label_names={label_names}")
         if embedding_init == "lsa" and vocab_size is None:
             raise ValueError("task.embedding_init=lsa needs token input (vocab_size), not feature frames")
-        for name, value in (("word_dropout", word_dropout), ("lm_weight", lm_weight)):
-            if value and vocab_size is None:
-                raise ValueError(f"task.{name}={value} needs token input (vocab_size), not feature frames")
         self.save_hyperparameters(ignore=["encoder"], logger=False)  # trackers get the whole config
         self.check_options(self.hparams)
         self.input = (nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id) if vocab_size
@@ -53,10 +48,6 @@ class SequenceClassifier(pl.LightningModule):
         self.encoder = encoder(input_size=embedding_dim)
         self.pool = SequencePooling(pooling, self.encoder.output_dim)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.encoder.output_dim, num_classes))
-        self.check_encoder(self.hparams, self.encoder)
-        self.neighbour_words = (NeighbourWordLoss(self.encoder.hidden_size, vocab_size,
-                                                  self.encoder.bidirectional, pad_id)
-                                if lm_weight else None)
         metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes, average="micro"),
                                     "f1_macro": MulticlassF1Score(num_classes, average="macro")})
         self.val_metrics, self.test_metrics = metrics.clone("val/"), metrics.clone("test/")
@@ -65,27 +56,12 @@ class SequenceClassifier(pl.LightningModule):
     @staticmethod
     def check_options(options: dict) -> None:
         """Checks the options that need no data (all constructor arguments given in `options`)."""
-        for name in ("input_dropout", "dropout", "word_dropout", "label_smoothing"):
+        for name in ("input_dropout", "dropout", "label_smoothing"):
             check_fraction(name, options[name])
         check_choice("pooling", options["pooling"], POOLINGS)
         check_choice("embedding_init", options["embedding_init"], EMBEDDING_INITS)
         check_optimizer(options)
-        for name in ("lm_weight", "adversarial_eps", "mixup_alpha"):
-            check_non_negative(name, options[name])
-
-    @staticmethod
-    def check_encoder(options: dict, encoder: nn.Module) -> None:
-        """lm_weight > 0 needs a recurrent encoder whose top forward states have not seen later
-        words: one layer when bidirectional (see `NeighbourWordLoss`)."""
-        weight = options["lm_weight"]
-        if not weight:
-            return
-        if not all(hasattr(encoder, name) for name in ("hidden_size", "bidirectional", "num_layers")):
-            raise ValueError(f"task.lm_weight={weight} needs a recurrent encoder, "
-                             f"not {type(encoder).__name__}")
-        if encoder.bidirectional and encoder.num_layers > 1:
-            raise ValueError(f"task.lm_weight={weight} needs encoder.num_layers=1 when bidirectional "
-                             f"(got {encoder.num_layers}): deeper forward states have seen the next word")
+        check_non_negative("adversarial_eps", options["adversarial_eps"])
 
     def setup(self, stage: str) -> None:
         """embedding_init=lsa: start the embedding from word vectors of the training split (the
@@ -94,14 +70,6 @@ class SequenceClassifier(pl.LightningModule):
             vectors = self.trainer.datamodule.lsa_embeddings(self.hparams.embedding_dim)
             seen = vectors.norm(dim=1) > 0  # unseen words keep their random start
             self.input.weight.data[seen] = vectors[seen].to(self.input.weight)
-
-    def drop_words(self, x):
-        """Training only: each real token becomes [UNK] with probability `word_dropout`, so the
-        model cannot lean on any one word and [UNK] learns what an unseen word means."""
-        if not (self.training and self.hparams.word_dropout):
-            return x
-        drop = (torch.rand(x.shape, device=x.device) < self.hparams.word_dropout) & (x != self.hparams.pad_id)
-        return x.masked_fill(drop, self.hparams.unk_id)
 
     def represent(self, embedded, lengths):
         """Input vectors [B, T, E] -> encoder outputs [B, T, D] and the pooled vector [B, D]."""
@@ -112,35 +80,27 @@ class SequenceClassifier(pl.LightningModule):
         """x: token ids [B, T] or frames [B, T, F]; lengths [B] -> logits [B, C]."""
         return self.head(self.represent(self.input(x), lengths)[1])
 
+    def model_step(self, batch):
+        """The batch's loss from the model alone (no adversarial pass, nothing logged): what the
+        report's gradient probe differentiates."""
+        x, lengths, y = batch
+        return self.training_loss(self.represent(self.input(x), lengths)[1], y)
+
     def training_step(self, batch, batch_idx):
         x, lengths, y = batch
-        embedded = self.input(self.drop_words(x))  # -> (B, T, E)
-        outputs, pooled = self.represent(embedded, lengths)
-        loss = self.training_loss(pooled, y)
+        embedded = self.input(x)  # -> (B, T, E)
+        loss = self.training_loss(self.represent(embedded, lengths)[1], y)
         log_loss(self, "train", loss, len(y))
-        if self.hparams.adversarial_eps:
+        if self.hparams.adversarial_eps and self.training:
             shifted = embedded + self.adversarial_shift(loss, embedded)  # -> (B, T, E)
             adversarial = self.training_loss(self.represent(shifted, lengths)[1], y)
             self.log("train/adversarial_loss", adversarial, on_step=False, on_epoch=True, batch_size=len(y))
             loss = loss + adversarial
-        if self.neighbour_words is not None:
-            lm_loss = self.neighbour_words(outputs, x)
-            self.log("train/lm_loss", lm_loss, on_step=False, on_epoch=True, batch_size=len(y))
-            loss = loss + self.hparams.lm_weight * lm_loss
         return loss
 
     def training_loss(self, pooled, y):
-        """Cross-entropy of the head on pooled vectors [B, D] (label-smoothed if asked). With
-        mixup_alpha > 0 (sentence mixup, Guo et al. 2019) the rows are first blended with a
-        shuffled copy by lam ~ Beta(alpha, alpha), and so are their targets."""
-        smoothing, alpha = self.hparams.label_smoothing, self.hparams.mixup_alpha
-        if not alpha:
-            return F.cross_entropy(self.head(pooled), y, label_smoothing=smoothing)
-        lam = torch.distributions.Beta(alpha, alpha).sample().item()
-        other = torch.randperm(len(y), device=y.device)
-        logits = self.head(lam * pooled + (1 - lam) * pooled[other])
-        return (lam * F.cross_entropy(logits, y, label_smoothing=smoothing)
-                + (1 - lam) * F.cross_entropy(logits, y[other], label_smoothing=smoothing))
+        """Cross-entropy of the head on pooled vectors [B, D], label-smoothed if asked."""
+        return F.cross_entropy(self.head(pooled), y, label_smoothing=self.hparams.label_smoothing)
 
     def adversarial_shift(self, loss, embedded):
         """The perturbation of each text's input vectors [B, T, E], of L2 norm adversarial_eps,

@@ -196,10 +196,14 @@ class Forecaster(pl.LightningModule):
     def to_original_units(self, y: torch.Tensor) -> torch.Tensor:
         return y * self.std + self.mean
 
-    def training_step(self, batch, batch_idx):
+    def model_step(self, batch):
+        """The batch's training loss, nothing logged (the report's gradient probe uses it)."""
         x, y = batch
-        loss = LOSSES[self.hparams.loss](self(x), y)
-        log_loss(self, "train", loss, len(y))
+        return LOSSES[self.hparams.loss](self(x), y)
+
+    def training_step(self, batch, batch_idx):
+        loss = self.model_step(batch)
+        log_loss(self, "train", loss, len(batch[1]))
         return loss if loss.requires_grad else None  # repeat_last has nothing to learn
 
     def _eval_step(self, batch, stage: str, metrics: MetricCollection):

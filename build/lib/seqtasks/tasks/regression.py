@@ -125,10 +125,14 @@ class SequenceRegressor(pl.LightningModule):
         x, y = batch
         return self(x, torch.full((len(x),), x.shape[1], dtype=torch.long, device=x.device)), y
 
-    def training_step(self, batch, batch_idx):
+    def model_step(self, batch):
+        """The batch's training loss, nothing logged (the report's gradient probe uses it)."""
         pred, y = self._step(batch)
-        loss = F.mse_loss(pred, y)
-        log_loss(self, "train", loss, len(y))
+        return F.mse_loss(pred, y)
+
+    def training_step(self, batch, batch_idx):
+        loss = self.model_step(batch)
+        log_loss(self, "train", loss, len(batch[-1]))
         return loss
 
     def _eval_step(self, batch, stage: str, metrics: MetricCollection):

@@ -22,11 +22,13 @@ from pytorch_lightning.callbacks import (
     ProgressBar,
     WeightAveraging,
 )
+from pytorch_lightning.loggers import CSVLogger
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from seqtasks.config.checks import check_config
 from seqtasks.config.safety import load_checkpoint, read_seqtasks_checkpoint
 from seqtasks.data.batching import SamplerPosition
+from seqtasks.data.hooks import SavesArtifacts
 from seqtasks.runtime.devices import supported_precision
 from seqtasks.runtime.environment import progress_bar_wanted, run_info
 from seqtasks.training.callbacks import ConfigInCheckpoint, EpochLine, configured_callbacks
@@ -137,7 +139,7 @@ def prepare_data(cfg: DictConfig, trainer: pl.Trainer, run_dir: Path) -> pl.Ligh
     if trainer.local_rank == 0:
         data.prepare_data()
     data.setup("fit")
-    if trainer.is_global_zero and hasattr(data, "save_artifacts"):  # tokenizer, labels, scaling
+    if trainer.is_global_zero and isinstance(data, SavesArtifacts):  # tokenizer, labels, scaling
         data.save_artifacts(run_dir)
     return data
 
@@ -152,6 +154,8 @@ def fit_and_evaluate(trainer: pl.Trainer, model, data, ckpt_path: Path | None) -
         # best.ckpt's state_dict holds the averaged weights; the callback would load the raw ones
         trainer.callbacks = [c for c in trainer.callbacks if not isinstance(c, WeightAveraging)]
         best = None if trainer.fast_dev_run else "best"  # fast_dev_run saves no checkpoint
+        # metrics.csv keeps one row per epoch trained; the final figures go to metrics.json
+        trainer.loggers = [lg for lg in trainer.loggers if not isinstance(lg, CSVLogger)]
         for run in (trainer.validate, trainer.test):
             results = run(model, datamodule=data, ckpt_path=best, verbose=False, weights_only=True)
             metrics.update({k: float(v) for k, v in results[0].items()})

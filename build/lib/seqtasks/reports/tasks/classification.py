@@ -16,6 +16,7 @@ from torchmetrics.functional.classification import (
     multiclass_recall,
 )
 
+from seqtasks.data.hooks import Describes, HasSpeakers
 from seqtasks.reports.document import Figure, Section, Table, Text, figure_png, plt
 from seqtasks.reports.registry import EvalContext, Outputs, TaskReport, register_task_report
 from seqtasks.reports.sections import fmt
@@ -103,7 +104,7 @@ def per_class_section(ctx: EvalContext) -> Section:
 def per_speaker_section(ctx: EvalContext) -> Section | None:
     """Accuracy of each speaker in the test split (a datamodule with `speakers`, i.e. audio), so a
     test set of several held-out speakers needs no run per speaker; None with fewer than two."""
-    if not hasattr(ctx.run.datamodule, "speakers"):
+    if not isinstance(ctx.run.datamodule, HasSpeakers):
         return None
     speakers = np.array(ctx.run.datamodule.speakers(ctx.split, ctx.rows))  # -> (N,)
     names = sorted(set(speakers))
@@ -125,7 +126,7 @@ def mistakes_section(ctx: EvalContext) -> Section:
     wrong = wrong[np.argsort(-probs[wrong, predicted[wrong]], kind="stable")][:MISTAKES_SHOWN]
     rows_in_split = [ctx.rows[i] for i in wrong]
     datamodule = ctx.run.datamodule
-    texts = (datamodule.describe(ctx.split, rows_in_split) if hasattr(datamodule, "describe")
+    texts = (datamodule.describe(ctx.split, rows_in_split) if isinstance(datamodule, Describes)
              else [f"{ctx.split} row {r}" for r in rows_in_split])
     rows = [[str(r), names[target[i]], names[predicted[i]], fmt(probs[i, predicted[i]]),
              text[:SNIPPET_CHARS] + ("..." if len(text) > SNIPPET_CHARS else "")]
