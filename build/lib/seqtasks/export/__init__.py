@@ -1,1 +1,0 @@
-"""Taking a trained model out: prediction from a checkpoint alone."""

@@ -1,1 +1,0 @@
-"""Training: `train(cfg)`, its callbacks, interruption and resume."""
