@@ -106,3 +106,20 @@ def test_per_class_f1_refuses_runs_with_other_classes():
               ("trec", [context("b", ["ABBR", "DESC", "HUM"])])]
     with pytest.raises(ValueError, match=r"per-class F1: b has classes \['ABBR', 'DESC', 'HUM'\]"):
         per_class_differences(groups)
+
+
+def test_two_groups_on_the_same_rows_get_a_paired_difference(text_root, tmp_path):
+    from seqtasks.training.train import train
+    from tests.conftest import tiny_config
+
+    runs = [tmp_path / name for name in ("lstm0", "lstm1", "rnn0")]
+    for run, extra in zip(runs, (["seed=0"], ["seed=1"], ["seed=0", "encoder=rnn"]), strict=True):
+        train(tiny_config(text_root, run, *extra))
+    compare(runs, out=tmp_path / "cmp", resamples=200)
+    saved = json.loads((tmp_path / "cmp" / "metrics.json").read_text())["paired_differences"]
+    [(pair, metrics)] = saved.items()
+    assert pair == "toy / LSTM - toy / RNN"
+    lstm = statistics.fmean(json.loads((r / "metrics.json").read_text())["test/acc"] for r in runs[:2])
+    rnn = json.loads((runs[2] / "metrics.json").read_text())["test/acc"]
+    diff, low, high = metrics["test/acc"]
+    assert diff == pytest.approx(lstm - rnn, abs=1e-6) and low <= diff <= high

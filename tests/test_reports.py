@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from seqtasks.reports import evaluate, task_report_for
+from seqtasks.reports.bootstrap import bootstrap_ci, paired_difference
 from seqtasks.reports.evaluate import report_dir
-from seqtasks.reports.registry import bootstrap_ci
 from seqtasks.reports.runs import read_epoch_metrics
 from seqtasks.reports.sections import fmt
 from seqtasks.tasks import SequenceClassifier
@@ -170,6 +170,31 @@ def test_bootstrap_interval_covers_a_known_proportion():
     hits = np.array([1.0] * 200 + [0.0] * 200)
     low, high = bootstrap_ci(lambda idx: hits[idx].mean(), len(hits), resamples=500)
     assert 0.44 < low < 0.48 and 0.52 < high < 0.56  # binomial: 0.5 ± 1.96 * 0.025
+
+
+def test_a_bca_interval_is_asymmetric_near_the_top_of_the_scale():
+    hits = np.array([1.0] * 485 + [0.0] * 15)  # 97 % accuracy
+    low, high = bootstrap_ci(lambda idx: hits[idx].mean(), len(hits), resamples=2000)
+    assert low < 0.97 < high <= 1.0
+    assert (0.97 - low) > (high - 0.97)  # the interval leans away from the bound at 1
+
+
+def test_a_paired_difference_sees_what_two_separate_intervals_miss():
+    """Group B is group A with 12 of 500 rows turned wrong: separately their intervals overlap,
+    paired on the same rows the difference (2.4 points) is clearly above zero."""
+    a = np.array([1.0] * 400 + [0.0] * 100)
+    b = a.copy()
+    b[:12] = 0.0
+    rows = np.arange(500)
+    shuffled = np.random.default_rng(0).permutation(500)  # B's outputs come in another order
+    first = [(lambda idx: a[idx].mean(), rows)]
+    second = [(lambda idx: b[shuffled][idx].mean(), shuffled)]
+    diff, low, high = paired_difference(first, second, resamples=1000)
+    assert diff == pytest.approx(0.024)
+    assert 0 < low < 0.024 < high < 0.045
+    separate_a = bootstrap_ci(lambda idx: a[idx].mean(), 500, resamples=1000)
+    separate_b = bootstrap_ci(lambda idx: b[idx].mean(), 500, resamples=1000)
+    assert separate_a[0] < separate_b[1]  # the separate intervals overlap
 
 
 def test_a_run_with_adversarial_training_evaluates_and_compares(text_root, tmp_path):

@@ -4,14 +4,17 @@ task's own comparison sections (per-class F1 for classifiers) come from its Task
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import time
 from pathlib import Path
 
+import numpy as np
 from hydra.utils import get_class
 from matplotlib.ticker import MaxNLocator
 
+from seqtasks.reports.bootstrap import paired_difference
 from seqtasks.reports.document import Figure, Section, Table, Text, figure_png, plt, write_report
 from seqtasks.reports.gradients import compare_gradients_section
 from seqtasks.reports.registry import collect_test, task_report_for
@@ -81,7 +84,7 @@ def curves_section(groups: Groups, monitor: str) -> Section:
                                               f"val/loss and {monitor} per epoch, every run")])
 
 
-def prediction_sections(groups: Groups) -> list[Section]:
+def prediction_sections(groups: Groups, resamples: int = 1000) -> list[Section]:
     """Sections that need each run's test predictions: gradient by distance for every task, then
     the task's own comparison sections."""
     model_class = get_class(groups[0][1][0]["config"]["task"]["_target_"])
@@ -91,12 +94,42 @@ def prediction_sections(groups: Groups) -> list[Section]:
         return [Section("Task sections", [Text(str(e))])]
     contexts = [(label, [collect_test(load_run(run=r["run_dir"]), report) for r in group])
                 for label, group in groups]
-    sections = [compare_gradients_section(contexts)] + [build(contexts) for build in report.compare_sections]
+    sections = [paired_differences_section(contexts, report, resamples), compare_gradients_section(contexts)]
+    sections += [build(contexts) for build in report.compare_sections]
     return [s for s in sections if s is not None]
 
 
-def compare(run_dirs, out=None) -> Path:
-    """Writes the comparison report of `run_dirs` (one task) and returns the report.html path."""
+def paired_differences_section(contexts, report, resamples: int = 1000) -> Section | None:
+    """Each pair of groups scored on the same test rows: the difference of their mean test
+    metrics (first minus second) with a 95 % paired BCa bootstrap interval over the rows, so a
+    difference comes with its uncertainty. None for a single group or groups on other rows."""
+    rows_of = {label: [np.sort(c.rows) for c in group] for label, group in contexts}
+    first_rows = next(iter(rows_of.values()))[0]
+    if len(contexts) < 2 or any(len(r) != len(first_rows) or (r != first_rows).any()
+                                for runs in rows_of.values() for r in runs):
+        return None
+    scored = {label: [(report.metrics(c.outputs), np.asarray(c.rows)) for c in group]
+              for label, group in contexts}
+    names = list(next(iter(scored.values()))[0][0])
+    table, data = [], {}
+    for (a, runs_a), (b, runs_b) in itertools.combinations(scored.items(), 2):
+        for name in names:
+            diff, low, high = paired_difference([(m[name], r) for m, r in runs_a],
+                                                [(m[name], r) for m, r in runs_b], resamples)
+            table.append([f"{a} - {b}", f"test/{name}", fmt(diff), fmt(low), fmt(high)])
+            data[f"{a} - {b}"] = {**data.get(f"{a} - {b}", {}), f"test/{name}": [diff, low, high]}
+    note = Text(f"Mean over each group's runs, first group minus second, on the {len(first_rows)} test "
+                f"rows both groups share; 95 % BCa interval from {resamples} paired resamples of the rows "
+                "(one draw of rows scores every run). The interval covers the test rows' sampling "
+                "error; the seeds' spread enters through the runs averaged, not through the draw.")
+    return Section("Paired differences", [Table(["groups", "metric", "difference", "95% CI low",
+                                                 "95% CI high"], table), note], key="paired_differences",
+                   data=data)
+
+
+def compare(run_dirs, out=None, resamples: int = 1000) -> Path:
+    """Writes the comparison report of `run_dirs` (one task) and returns the report.html path;
+    `resamples` for the paired bootstrap intervals."""
     if not run_dirs:
         raise ValueError("give at least one RUN_DIR to compare")
     runs = load_runs(run_dirs)
@@ -104,7 +137,7 @@ def compare(run_dirs, out=None) -> Path:
     groups, keys = group_runs(runs), metric_keys(runs)
     monitor = get_class(runs[0]["config"]["task"]["_target_"]).monitor
     sections = [groups_section(groups, keys), runs_section(groups, keys), curves_section(groups, monitor)]
-    sections += prediction_sections(groups)
+    sections += prediction_sections(groups, resamples)
     out_dir = Path(out) if out else Path("runs") / "compare" / time.strftime("%Y-%m-%d_%H-%M-%S")
     path = write_report(out_dir, f"{task}: {' vs '.join(label for label, _ in groups)}", sections)
     data = {"task": task, **{s.key: s.data for s in sections if s.key}}

@@ -130,13 +130,3 @@ def collect_test(run: LoadedRun, report: TaskReport) -> EvalContext:
     outputs, batches = predict_batches(run.model, loader)
     return EvalContext(run=run, outputs=report.collect(outputs, batches, run.model), rows=loader_rows(loader),
                        loader=loader)
-
-
-def bootstrap_ci(metric: Callable[[np.ndarray], float], n: int, resamples: int = 1000,
-                 level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap: the metric over `resamples` draws of n rows with replacement."""
-    rng = np.random.default_rng(seed)
-    values = np.array([metric(rng.integers(0, n, n)) for _ in range(resamples)])
-    tail = (1.0 - level) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return float(low), float(high)

@@ -7,8 +7,9 @@ import numpy as np
 import yaml
 from matplotlib.ticker import MaxNLocator
 
+from seqtasks.reports.bootstrap import bootstrap_ci
 from seqtasks.reports.document import Code, Figure, Section, Table, Text, figure_png, plt
-from seqtasks.reports.registry import EvalContext, TaskReport, bootstrap_ci
+from seqtasks.reports.registry import EvalContext, TaskReport
 from seqtasks.reports.runs import LoadedRun, read_epoch_metrics
 from seqtasks.runtime.environment import hardware, library_versions
 
@@ -112,7 +113,7 @@ def test_metrics_section(ctx: EvalContext, report: TaskReport, resamples: int = 
         data[key], data[f"{key}_ci95"] = value, [low, high]
         trained = ctx.run.metrics.get(key) if compare_to_run else None
         rows.append([key, fmt(value), fmt(low), fmt(high), fmt(trained) if trained is not None else "-"])
-    note = (f"{n} test examples; 95 % percentile bootstrap over {resamples} resamples of the test "
+    note = (f"{n} test examples; 95 % BCa bootstrap (scipy) over {resamples} resamples of the test "
             "rows (seed 0), which takes rows as independent: for overlapping forecast windows the "
             "interval is too narrow. The last column is what training wrote to metrics.json.")
     return Section("Test metrics", [Table(["metric", "value", "95% CI low", "95% CI high", "metrics.json"],

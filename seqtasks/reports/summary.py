@@ -67,9 +67,10 @@ def _source_label(data: dict) -> str | None:
 
 def _setup_key(cfg: dict) -> str:
     """The config without what varies between seeds of one setup (seed, output_dir) or does not
-    change results (logger)."""
+    change results (loggers, where the data cache lives, loader workers)."""
     rest = {k: v for k, v in cfg.items() if k not in ("seed", "output_dir", "logger")}
-    rest["data"] = {k: v for k, v in cfg.get("data", {}).items() if k != "seed"}
+    rest["data"] = {k: v for k, v in cfg.get("data", {}).items()
+                    if k not in ("seed", "cache_dir", "num_workers")}
     return json.dumps(_whole_floats_as_ints(rest), sort_keys=True, default=str)
 
 
