@@ -165,22 +165,22 @@ def test_explicit_lstm_gates_rebuild_the_memories(num_layers, bidirectional):
     plain_outputs, plain_summary = encoder(x, lengths)
     assert torch.equal(outputs, plain_outputs) and torch.equal(summary, plain_summary)
 
-    assert set(gates) == {"learn", "ignore", "forget", "use"}
+    assert set(gates) == {"learn", "forget", "remember", "use"}
     pad = padded(lengths)
     for name, gate in gates.items():
         assert gate.shape == (B, T, H), name
         assert torch.all(gate[pad] == 0), name
-    for name in ["ignore", "forget", "use"]:  # sigmoids
+    for name in ["forget", "use"]:  # sigmoids
         assert torch.all((gates[name][~pad] > 0) & (gates[name][~pad] < 1)), name
-    assert torch.all(gates["learn"][~pad].abs() < 1)  # tanh candidate
+    assert torch.all(gates["learn"][~pad].abs() < 1)  # i * g: a sigmoid times a tanh
 
     long_term = torch.zeros(B, H, dtype=torch.float64)  # c_{-1}
     for t in range(T):
         kept = gates["forget"][:, t] * long_term  # forget gate
-        learned = gates["ignore"][:, t] * gates["learn"][:, t]  # learn gate
-        long_term = kept + learned  # remember gate
-        short_term = gates["use"][:, t] * torch.tanh(long_term)  # use gate
+        long_term = kept + gates["learn"][:, t]  # remember gate: kept + learned
         valid = ~pad[:, t]
+        torch.testing.assert_close(gates["remember"][valid, t], long_term[valid], atol=1e-12, rtol=0)
+        short_term = gates["use"][:, t] * torch.tanh(long_term)  # use gate
         torch.testing.assert_close(short_term[valid], outputs[valid, t, :H], atol=1e-12, rtol=0)
 
 

@@ -86,3 +86,64 @@ def test_a_new_report_removes_the_figures_of_the_last_one_only(tmp_path):
     write_report(tmp_path, "t", [Section("a", [Figure("one", b"png1"), Figure("two", b"png2")])])
     write_report(tmp_path, "t", [Section("a", [Figure("two", b"png2")])])
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["keep.png", "two.png"]
+
+
+def test_each_direction_of_a_bidirectional_encoder_is_measured_through_itself_alone():
+    """With pooling=last and the head blind to the backward half, the loss cannot reach the input
+    through the backward direction: its curve is zero, and the forward one is the whole gradient."""
+    torch.manual_seed(0)
+    model = SequenceClassifier(functools.partial(LSTMEncoder, hidden_size=4, bidirectional=True),
+                               num_classes=2, label_names=["a", "b"], vocab_size=20, embedding_dim=4,
+                               input_dropout=0.0, dropout=0.0, pooling="last").eval()
+    with torch.no_grad():
+        model.head[1].weight[:, 4:] = 0  # the backward direction's 4 features
+    ids, lengths = torch.randint(2, 20, (2, 6)), torch.tensor([6, 4])
+    ids[1, 4:] = 0
+    batch = (ids, lengths, torch.tensor([0, 1]))
+    backward = gradient_by_distance(model, batch, "backward")
+    assert backward.shape == (6,) and np.all(backward == 0)
+    forward = gradient_by_distance(model, batch, "forward")
+    np.testing.assert_allclose(gradient_by_distance(model, batch, None), forward, rtol=1e-6)  # no detaching
+    assert np.all(forward[:4] > 0)
+
+
+def test_the_confusion_matrix_panels_do_not_overlap(monkeypatch):
+    """BBC-like: 5 classes with long names; each panel's box with its labels and ticks stays clear
+    of the other's."""
+    from types import SimpleNamespace
+
+    from seqtasks.reports.tasks import classification
+
+    names = ["business", "entertainment", "politics", "sport", "tech"]
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(5), 200).astype("float32")
+    ctx = SimpleNamespace(outputs={"probs": probs, "target": rng.integers(0, 5, 200)}, rows=list(range(200)),
+                          run=SimpleNamespace(model=SimpleNamespace(hparams=SimpleNamespace(label_names=names))))
+    figures = []
+    monkeypatch.setattr(classification, "figure_png", lambda fig: figures.append(fig) or b"")
+    classification.confusion_section(ctx)
+    (fig,) = figures
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    left, right = (ax.get_tightbbox(renderer) for ax in fig.axes[:2])
+    assert left.x1 < right.x0  # the left panel (with its labels) ends before the right one begins
+
+
+def test_a_one_epoch_run_gets_whole_epoch_ticks(tiny_run, monkeypatch):
+    from seqtasks.reports import sections
+    from seqtasks.reports.runs import load_run
+
+    figures = []
+    monkeypatch.setattr(sections, "figure_png", lambda fig: figures.append(fig) or b"")
+    sections.learning_curves_section(load_run(run=tiny_run, with_data=False))
+    for ax in figures[0].axes:
+        low, high = ax.get_xlim()
+        assert [t for t in ax.get_xticks() if low <= t <= high] == [0.0]
+
+
+def test_markdown_keeps_a_figure_whose_caption_has_blank_lines():
+    from seqtasks.reports.document import Figure, Section, render_markdown
+
+    caption = "test row 3: first\n\nsecond [x]"  # a text with a blank line, as BBC articles have
+    text = render_markdown("t", [Section("s", [Figure("gates_row3", b"", caption)])])
+    assert "![test row 3: first second (x)](gates_row3.png)" in text.splitlines()

@@ -72,9 +72,19 @@ def test_every_table_has_the_expected_rows(report):
     (_, versions) = tables["Run"]
     assert {"torch", "pytorch-lightning", "seqtasks"} <= {r[0] for r in versions}
     assert [r[0] for r in tables["LSTM gates"][0][1:]] == [str(r) for r in data["gates"]["rows"]]
-    (gradients,) = tables["Gradient by distance"]
-    assert gradients[1][0] == "0" and all(float(r[1]) > 0 for r in gradients[1:])
-    assert all(r[0] in data["gradient_by_distance"] for r in gradients[1:])
+    (gradients,) = tables["Gradient by distance"]  # the tiny run's LSTM is bidirectional
+    assert gradients[0] == ["steps from the end", "forward direction", "backward direction"]
+    assert gradients[1][0] == "0" and all(float(v) > 0 for r in gradients[1:] for v in r[1:])
+    assert set(data["gradient_by_distance"]) == {"forward", "backward"}
+    assert all(r[0] in data["gradient_by_distance"]["backward"] for r in gradients[1:])
+
+
+def test_a_text_report_says_nothing_of_forecast_windows(report):
+    assert "forecast windows" not in report["html"] and "BCa bootstrap" in report["html"]
+
+
+def test_report_md_keeps_every_figure_of_the_html(report):
+    assert report["md"].count("![") == report["html"].count("<img ") > 5
 
 
 def test_every_embedded_image_is_a_non_empty_png(report):

@@ -93,8 +93,9 @@ def lstm_cell(
         w_ih, w_hh, b_ih, b_hh: torch-layout weights, ``(4H, F)``, ``(4H, H)``, ``(4H,)``.
 
     Returns:
-        ``(h', c', gates)`` where ``gates`` holds the activations ``learn`` (candidate g),
-        ``ignore`` (i), ``forget`` (f) and ``use`` (o), each ``(B, H)``.
+        ``(h', c', gates)`` where ``gates`` holds what each of the four gates produced, each
+        ``(B, H)``: ``learn`` (``i * g``, what is learned), ``forget`` (``f``), ``remember``
+        (``c'``, the new long-term memory) and ``use`` (``o``).
     """
     from_input, from_memory = _affine(x_t, short_term, w_ih, w_hh, b_ih, b_hh)
     i_pre, f_pre, g_pre, o_pre = (from_input + from_memory).chunk(4, dim=-1)  # 4 x (B, H)
@@ -105,7 +106,7 @@ def lstm_cell(
     kept = forget_gate(forget, long_term)
     new_long_term = remember_gate(kept, learned)  # -> (B, H)
     new_short_term = use_gate(use, new_long_term)  # -> (B, H)
-    gates = {"learn": candidate, "ignore": ignore, "forget": forget, "use": use}
+    gates = {"learn": learned, "forget": forget, "remember": new_long_term, "use": use}
     return new_short_term, new_long_term, gates
 
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 from hydra.utils import get_class
-from matplotlib.ticker import MaxNLocator
 
 from seqtasks.reports.bootstrap import paired_difference
-from seqtasks.reports.document import Figure, Section, Table, Text, figure_png, plt, write_report
+from seqtasks.reports.document import Figure, Section, Table, Text, epoch_axis, figure_png, plt, write_report
 from seqtasks.reports.gradients import compare_gradients_section
 from seqtasks.reports.registry import collect_test, task_report_for
 from seqtasks.reports.runs import load_run, read_epoch_metrics
@@ -75,8 +74,7 @@ def curves_section(groups: Groups, monitor: str) -> Section:
                     ax.plot(*zip(*points, strict=True), color=colours[g % len(colours)], alpha=0.8,
                             marker="o", markersize=3, label=label if k == 0 else None)
     for ax, key in zip(axes, ("val/loss", monitor), strict=True):
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        epoch_axis(ax)
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

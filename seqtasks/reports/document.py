@@ -13,7 +13,8 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only, never a window
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 @dataclass
@@ -51,6 +52,15 @@ class Section:
     blocks: list = field(default_factory=list)
     key: str = ""
     data: dict = field(default_factory=dict)
+
+
+def epoch_axis(ax: plt.Axes) -> None:
+    """Whole epochs on the x axis, even for a run of one or two epochs (where matplotlib's integer
+    locator falls back to fractions): the axis spans at least half an epoch beyond the points."""
+    low, high = ax.dataLim.intervalx
+    ax.set_xlim(min(low - 0.5, ax.get_xlim()[0]), max(high + 0.5, ax.get_xlim()[1]))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.set_xlabel("epoch")
 
 
 def figure_png(fig: plt.Figure) -> bytes:
@@ -119,7 +129,8 @@ def _md_block(block) -> str:
     if isinstance(block, Code):
         return f"```{block.language}\n{block.text.rstrip()}\n```"
     if isinstance(block, Figure):
-        return f"![{block.caption or block.name}]({block.name}.png)"
+        alt = " ".join((block.caption or block.name).replace("[", "(").replace("]", ")").split())
+        return f"![{alt}]({block.name}.png)"  # one line: a blank line in alt text breaks the image
     lines = [f"*{block.caption}*", ""] if block.caption else []
     lines += ["| " + " | ".join(map(_md_cell, block.columns)) + " |",
               "|" + "---|" * len(block.columns)]

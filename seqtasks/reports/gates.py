@@ -1,5 +1,5 @@
-"""LSTM gate activations over time for a few test examples: the trained weights are loaded into
-the explicit (cell-by-cell) encoder, which can report its learn, ignore, forget and use gates."""
+"""LSTM gates over time for a few test examples: the trained weights are loaded into the explicit
+(cell-by-cell) encoder, which reports its learn, forget, remember and use gates."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from seqtasks.encoders import LSTMEncoder
 from seqtasks.reports.document import Figure, Section, Table, Text, figure_png, plt
 from seqtasks.reports.registry import EvalContext, recurrent_encoder
 
-GATES = {  # name -> (what it does, colour range)
-    "learn": ("candidate g = tanh(...): what could be learned", (-1.0, 1.0)),
-    "ignore": ("input gate i: how much of g is learned", (0.0, 1.0)),
-    "forget": ("forget gate f: how much long-term memory is kept", (0.0, 1.0)),
-    "use": ("output gate o: how much memory becomes the output", (0.0, 1.0)),
+GATES = {  # name -> (what it does, with the usual LSTM names; colour range, None: symmetric to the data)
+    "learn": ("learn gate i*g: the new information learned (input gate i times candidate g)", (-1.0, 1.0)),
+    "forget": ("forget gate f: how much of the long-term memory is kept", (0.0, 1.0)),
+    "remember": ("remember gate: the new long-term memory c = f*c + i*g (cell state)", None),
+    "use": ("use gate o: how much of tanh(long-term memory) becomes the short-term memory "
+            "(output gate)", (0.0, 1.0)),
 }
 MAX_TICK_LABELS = 40
 
@@ -56,8 +57,10 @@ def pick_rows(ctx: EvalContext, count: int) -> list[int]:
 
 def _example_figure(gates: dict, row: int, steps: int, labels: list[str] | None, title: str) -> bytes:
     fig, axes = plt.subplots(len(GATES), 1, figsize=(10, 1.6 * len(GATES) + 0.6), sharex=True)
-    for ax, (name, (meaning, (low, high))) in zip(axes, GATES.items(), strict=True):
+    for ax, (name, (meaning, limits)) in zip(axes, GATES.items(), strict=True):
         values = gates[name][row, :steps].T.numpy()  # -> (H, T)
+        reach = float(np.abs(values).max()) or 1.0
+        low, high = limits or (-reach, reach)
         image = ax.imshow(values, aspect="auto", interpolation="nearest", vmin=low, vmax=high,
                           cmap="RdBu_r" if low < 0 else "viridis")
         ax.set_ylabel(f"{name}\nunit", fontsize=8)

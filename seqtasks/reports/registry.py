@@ -54,6 +54,8 @@ class TaskReport:
         learning curves and test metrics.
     compare_sections: [(group label, [EvalContext per run])] -> Section, for compare.
     records: (Outputs, inputs, model) -> one JSON-able dict per input, for predict.
+    overlapping_rows: test rows share inputs (sliding forecast windows), so intervals that take
+        them as independent are too narrow; the report says so.
     """
 
     collect: Callable[[list, list, pl.LightningModule], Outputs]
@@ -61,6 +63,7 @@ class TaskReport:
     sections: Sequence[Callable[[EvalContext], Section]] = ()
     compare_sections: Sequence[Callable[[list[tuple[str, list[EvalContext]]]], Section]] = ()
     records: Callable[[Outputs, list, pl.LightningModule], list[dict]] | None = None
+    overlapping_rows: bool = False
 
 
 TASK_REPORTS: dict[str, TaskReport] = {}

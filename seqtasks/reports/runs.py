@@ -60,8 +60,11 @@ def model_from_checkpoint(ckpt: dict) -> pl.LightningModule:
     cfg = ckpt["seqtasks_config"]
     task_class = get_class(cfg["task"]["_target_"])
     encoder = build_stored(cfg["encoder"], "seqtasks_config.encoder")
-    model = task_class(encoder=encoder, **ckpt["hyper_parameters"])
-    model.load_state_dict(ckpt["state_dict"])
+    removed = getattr(task_class, "removed_options", ())  # older checkpoints may still hold them
+    modules = getattr(task_class, "removed_modules", ())
+    model = task_class(encoder=encoder, **{k: v for k, v in ckpt["hyper_parameters"].items()
+                                           if k not in removed})
+    model.load_state_dict({k: v for k, v in ckpt["state_dict"].items() if not k.startswith(modules)})
     return model.eval()
 
 

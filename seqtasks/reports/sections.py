@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import yaml
-from matplotlib.ticker import MaxNLocator
 
 from seqtasks.reports.bootstrap import bootstrap_ci
-from seqtasks.reports.document import Code, Figure, Section, Table, Text, figure_png, plt
+from seqtasks.reports.document import Code, Figure, Section, Table, Text, epoch_axis, figure_png, plt
 from seqtasks.reports.registry import EvalContext, TaskReport
 from seqtasks.reports.runs import LoadedRun, read_epoch_metrics
 from seqtasks.runtime.environment import hardware, library_versions
@@ -90,8 +89,7 @@ def learning_curves_section(run: LoadedRun, name: str = "learning_curves") -> Se
         for col in (c for c in group if c in columns):
             points = [(e, v[col]) for e, v in per_epoch.items() if col in v]
             ax.plot(*zip(*points, strict=True), marker="o", label=col)
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        epoch_axis(ax)
         ax.set_ylabel(group[0].split("/", 1)[1])
         ax.grid(alpha=0.3)
         ax.legend()
@@ -113,8 +111,9 @@ def test_metrics_section(ctx: EvalContext, report: TaskReport, resamples: int = 
         data[key], data[f"{key}_ci95"] = value, [low, high]
         trained = ctx.run.metrics.get(key) if compare_to_run else None
         rows.append([key, fmt(value), fmt(low), fmt(high), fmt(trained) if trained is not None else "-"])
+    overlap = (" It takes rows as independent: these forecast windows overlap, so the interval is "
+               "too narrow." if report.overlapping_rows else "")
     note = (f"{n} test examples; 95 % BCa bootstrap (scipy) over {resamples} resamples of the test "
-            "rows (seed 0), which takes rows as independent: for overlapping forecast windows the "
-            "interval is too narrow. The last column is what training wrote to metrics.json.")
+            f"rows (seed 0).{overlap} The last column is what training wrote to metrics.json.")
     return Section("Test metrics", [Table(["metric", "value", "95% CI low", "95% CI high", "metrics.json"],
                                           rows), Text(note)], data=data)

@@ -25,6 +25,9 @@ class SequenceClassifier(pl.LightningModule):
     so its size flows from `embedding_dim`; label names are saved in the checkpoint."""
 
     monitor, monitor_mode = "val/acc", "max"
+    # training-only options of seqtasks 0.1 (no measured gain), dropped when an older checkpoint loads
+    removed_options = ("word_dropout", "unk_id", "lm_weight", "mixup_alpha")
+    removed_modules = ("neighbour_words.",)  # lm_weight's prediction head: not used by the classifier
 
     def __init__(self, encoder: Callable[..., nn.Module], num_classes: int, label_names: list[str],
                  vocab_size: int | None = None, num_features: int | None = None,

@@ -62,7 +62,7 @@ def confusion_section(ctx: EvalContext) -> Section:
     probs, target, c = _tensors(ctx.outputs, np.arange(len(ctx.rows)))
     counts = multiclass_confusion_matrix(probs, target, c).numpy()  # (C, C): rows true, cols predicted
     shares = counts / np.maximum(counts.sum(1, keepdims=True), 1)
-    fig, axes = plt.subplots(1, 2, figsize=(4.2 * 2 + 0.4 * c / 3, 3.6 + 0.25 * c))
+    fig, axes = plt.subplots(1, 2, figsize=(4.2 * 2 + 0.4 * c / 3, 3.6 + 0.25 * c), layout="constrained")
     panels = ((axes[0], counts, "counts", "d"), (axes[1], shares, "row-normalized", ".2f"))
     for ax, matrix, title, form in panels:
         ax.imshow(matrix, cmap="Blues", vmin=0)

@@ -158,7 +158,8 @@ def records(out: Outputs, inputs: list, model) -> list[dict]:
 
 
 FORECAST = register_task_report(*FORECASTERS)(TaskReport(
-    collect=collect, metrics=metrics, sections=(horizon_section, forecast_section), records=records))
+    collect=collect, metrics=metrics, sections=(horizon_section, forecast_section), records=records,
+    overlapping_rows=True))
 SEQUENCE_REGRESSION = register_task_report(*SEQUENCE_REGRESSORS)(TaskReport(
     collect=collect, metrics=metrics, sections=(baseline_section, training_gradients_section),
     records=records))
