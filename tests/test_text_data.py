@@ -155,3 +155,40 @@ def test_changing_a_source_file_rebuilds_the_cache(text_root):
     dm = TextDataModule(root=text_root)
     dm.setup()
     assert dm.stats["test_size"] == 12
+
+
+def write_tsv(path, rows):
+    path.write_text("text\tlabel\n" + "".join(f"{text}\t{label}\n" for text, label in rows))
+    return path
+
+
+def test_a_tsv_keeps_every_row_whatever_its_quotes(tmp_path):
+    """An unclosed quote and a later quoted word once merged 300 rows into one under CSV quoting."""
+    rows = [(f"question {i} about {'sport' if i % 2 else 'food'} ?", "sport" if i % 2 else "food")
+            for i in range(300)]
+    rows[5] = ('"an unclosed quote starts this one ?', "food")
+    rows[200] = ('he said "hello" in this one ?', "sport")
+    write_tsv(tmp_path / "train.tsv", rows)
+    data = TextDataModule(root=tmp_path, cache_dir=str(tmp_path / "cache"))
+    data.setup("fit")
+    sizes = data.stats
+    assert sizes["train_size"] + sizes["validation_size"] + sizes["test_size"] == 300
+    everything = [text for split in data.splits.values() for text in split["text"]]
+    assert {'"an unclosed quote starts this one ?', 'he said "hello" in this one ?'} <= set(everything)
+
+
+def test_a_tab_inside_a_tsv_text_is_refused_naming_the_line(tmp_path):
+    rows = [(f"question {i} ?", "food" if i % 2 else "sport") for i in range(40)]
+    rows[0] = ("a text\twith a tab ?", "food")
+    write_tsv(tmp_path / "train.tsv", rows)
+    with pytest.raises(ValueError, match=r"train.tsv, line 2: 3 fields where the header has 2 \(a tab"):
+        TextDataModule(root=tmp_path, cache_dir=str(tmp_path / "cache")).setup("fit")
+
+
+def test_a_csv_whose_quote_never_closes_is_refused(tmp_path):
+    rows = make_rows(40)
+    rows[3]["text"] = "placeholder"
+    path = write_csv(tmp_path / "train.csv", rows)
+    path.write_text(path.read_text().replace("placeholder", '"never closed'))
+    with pytest.raises(ValueError, match=r"train.csv"):
+        TextDataModule(root=tmp_path, cache_dir=str(tmp_path / "cache")).setup("fit")

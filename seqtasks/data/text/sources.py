@@ -7,6 +7,7 @@ defers reading: a run whose processed cache exists never reads the raw files."""
 
 from __future__ import annotations
 
+import csv
 import logging
 from importlib import resources
 from pathlib import Path
@@ -80,8 +81,8 @@ def _open_split_files(split_files: dict[str, Path], cache_dir):
         raise ValueError(f"data files mix formats {sorted(formats)}; use one format for all splits")
     fmt = formats.pop()
     kwargs = {"keep_default_na": False} if fmt == "csv" else {}  # "NA" or "null" stay text
-    if any(p.suffix == ".tsv" for p in split_files.values()):
-        kwargs["sep"] = "\t"
+    if any(p.suffix == ".tsv" for p in split_files.values()):  # tabs separate, quotes are text
+        kwargs.update(sep="\t", quoting=csv.QUOTE_NONE)
     data_files = {split: str(p) for split, p in split_files.items()}
 
     def read():
@@ -89,9 +90,45 @@ def _open_split_files(split_files: dict[str, Path], cache_dir):
             dsd = datasets.load_dataset(fmt, data_files=data_files, cache_dir=cache_dir, **kwargs)
         except Exception as e:  # pyarrow/pandas parse errors: name the files
             raise ValueError(f"could not read {sorted(data_files.values())}: {e}") from e
+        for split, path in split_files.items():
+            check_records(path, len(dsd[split]))
         return dsd, dict(data_files)
 
     return stat_fingerprint(split_files.values()), read
+
+
+def check_records(path: Path, rows_read: int) -> None:
+    """Every record of a CSV, TSV or JSONL file became one row: the file's own records are counted
+    (CSV with strict quoting, TSV split on tabs alone, JSONL by non-blank line) and each record's
+    fields against the header's, so a merged, ragged or lost row is refused naming file and line
+    instead of training on less than the file holds."""
+    if path.suffix not in (".csv", ".tsv", ".jsonl"):
+        return
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        if path.suffix == ".jsonl":
+            records = sum(1 for line in f if line.strip())
+        else:
+            records = _csv_records(path, f)
+    if records != rows_read:
+        raise ValueError(f"{path} holds {records} records but {rows_read} rows were read; a stray quote "
+                         "or a line break inside a text can merge rows (use .tsv for texts with quotes)")
+
+
+def _csv_records(path: Path, f) -> int:
+    tsv = path.suffix == ".tsv"
+    reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if tsv else csv.reader(f, strict=True)
+    try:
+        header, records = next(reader, []), 0
+        for record in reader:
+            if not record:
+                continue  # a blank line
+            if len(record) != len(header):
+                raise ValueError(f"{path}, line {reader.line_num}: {len(record)} fields where the header has "
+                                 f"{len(header)}" + (" (a tab inside a text?)" if tsv else ""))
+            records += 1
+    except csv.Error as e:
+        raise ValueError(f"{path}, line {reader.line_num}: {e} (an unbalanced quote?)") from None
+    return records
 
 
 def _read_text(path: Path) -> str:
