@@ -121,6 +121,17 @@ def test_non_numeric_value_in_a_target_is_an_error_with_its_row(tmp_path):
         module(write_series(tmp_path / "s.csv", n=100, y=y))
 
 
+@pytest.mark.parametrize("cell", ["inf", "-inf", "Infinity", "1e400"])
+def test_a_non_finite_value_is_refused_with_its_column_and_row(tmp_path, cell):
+    """inf once trained to the end on NaN, wrote mean inf / std nan to scaling.json and NaN to
+    metrics.json; it is refused before any window is built."""
+    y = [str(float(i)) for i in range(100)]
+    y[12] = cell
+    with pytest.raises(ValueError, match=r"s.csv: column 'y' has a non-finite value -?inf at row 12 "
+                                         r"\(1 in the column\)"):
+        module(write_series(tmp_path / "s.csv", n=100, y=y))
+
+
 def test_missing_file_and_bad_options_are_one_line_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.csv does not exist"):
         module(tmp_path / "nope.csv")

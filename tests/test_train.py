@@ -94,3 +94,11 @@ def test_metrics_csv_holds_one_row_set_per_epoch_trained_and_no_test(text_root, 
     assert {int(r["epoch"]) for r in rows if r["epoch"]} == {0, 1}
     assert not [name for name in rows[0] if name.startswith("test/")]
     assert sum(1 for r in rows if r["val/acc"]) == 2  # the best checkpoint's re-validation is not a row
+
+
+def test_a_run_whose_metrics_are_not_finite_fails_and_writes_no_metrics_json(text_root, tmp_path):
+    run_dir = tmp_path / "run"
+    with pytest.raises(ValueError, match=r"the run's .* are not finite: training diverged; metrics.json is "
+                                         r"not written"):
+        train(tiny_config(text_root, run_dir, "task.lr=1e30", "trainer.gradient_clip_val=null"))
+    assert not (run_dir / "metrics.json").exists()

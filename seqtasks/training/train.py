@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 import warnings
@@ -124,8 +125,12 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
     metrics = fit_and_evaluate(trainer, model, data, ckpt_path)
     metrics.update({"params": params, "best_epoch": _best_epoch(trainer.checkpoint_callback),
                     **{f"data/{k}": v for k, v in data.stats.items()}})
+    not_finite = sorted(k for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v))
+    if not_finite:  # a NaN/inf metric is a failed run, not a value (metrics.json stays strict JSON)
+        raise ValueError(f"the run's {', '.join(not_finite[:4])} are not finite: training diverged; "
+                         f"metrics.json is not written (try a lower task.lr, or check the data)")
     if trainer.is_global_zero:
-        write_atomic(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        write_atomic(run_dir / "metrics.json", json.dumps(metrics, indent=2, allow_nan=False) + "\n")
         final_figures_to_trackers(trainer.loggers, resolved, metrics)
         log.info("test: %s", {k: round(v, 4) for k, v in metrics.items() if k.startswith("test/")})
         print(f"run directory: {run_dir}")

@@ -147,6 +147,14 @@ class SeriesDataModule(SplitDataModule):
                 raise ValueError(
                     f"{path}: column '{col}' has a non-numeric value {df[col].iloc[row]!r} at row {row}"
                 )
+            infinite = np.isinf(numeric.to_numpy(dtype="float64"))
+            if infinite.any():  # inf, -inf, Infinity, or a number too large for a float
+                row = int(np.flatnonzero(infinite)[0])
+                raise ValueError(
+                    f"{path}: column '{col}' has a non-finite value {numeric.iloc[row]} at row {row} "
+                    f"({int(infinite.sum())} in the column); leave a cell empty for a missing value "
+                    "(data.missing fills it)"
+                )
             df[col] = numeric.astype("float64")
         df.index = pd.DatetimeIndex(time, name=self.time_column)
         df, stats = self._order_by_time(df, stats, path)
