@@ -134,3 +134,28 @@ def test_a_copied_run_directory_resumes_to_the_uninterrupted_metrics(toy, tmp_pa
     assert a["epoch"] == b["epoch"] and all(torch.equal(a["state_dict"][k], b["state_dict"][k])
                                             for k in a["state_dict"])
     assert not cut.exists()
+
+
+def test_a_finished_run_is_not_replaced_without_overwrite(toy, tmp_path):
+    run_dir = tmp_path / "run"
+    first = train(tiny_config(toy, run_dir, *SHORT))
+    before = (run_dir / "metrics.json").read_text()
+    with pytest.raises(ValueError, match=r"output_dir=.*run already holds a run \(metrics.json, metrics.csv, "
+                                         r"best.ckpt\); resume=true continues it, overwrite=true"):
+        train(tiny_config(toy, run_dir, *SHORT, "seed=1"))
+    assert (run_dir / "metrics.json").read_text() == before  # nothing written on refusal
+    second = train(tiny_config(toy, run_dir, *SHORT, "seed=1", "overwrite=true"))
+    written = json.loads((run_dir / "metrics.json").read_text())
+    assert second != first and written["val/loss"] == second["val/loss"]
+
+
+def test_an_interrupted_run_is_never_replaced_by_a_fresh_start(toy, tmp_path):
+    run_dir = tmp_path / "cut"
+    with pytest.raises(TrainingInterrupted):
+        train(tiny_config(toy, run_dir, *SHORT), callbacks=[SignalAt(epoch=0, batch=2)])
+    saved = (run_dir / "checkpoints" / "interrupted.ckpt").read_bytes()
+    for extra in ((), ("overwrite=true",)):
+        with pytest.raises(ValueError, match=r"holds an interrupted run \(checkpoints/interrupted.ckpt\); "
+                                             r"resume=true continues it"):
+            train(tiny_config(toy, run_dir, *SHORT, *extra))
+    assert (run_dir / "checkpoints" / "interrupted.ckpt").read_bytes() == saved

@@ -20,7 +20,8 @@ from seqtasks.runtime.devices import check_devices
 HYDRA_KEYS = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
 TOP_LEVEL = {"data": dict, "encoder": dict, "task": dict, "trainer": dict, "logger": dict | None,
              "callbacks": dict | None,
-             "seed": int, "output_dir": str, "resume": bool, "ema_decay": float | None}
+             "seed": int, "output_dir": str, "resume": bool, "overwrite": bool,
+             "ema_decay": float | None}
 
 
 def _accepts(value, annotation) -> bool:

@@ -8,6 +8,7 @@ exactly."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from pathlib import Path
 
@@ -122,6 +123,29 @@ class RelocatableCheckpoint(ModelCheckpoint):
                              ("best_model_path", "kth_best_model_path", "last_model_path")},
                           "best_k_models": best_k}
         super().load_state_dict(state_dict)
+
+
+def check_fresh_start(run_dir: Path, overwrite: bool) -> None:
+    """A run started without resume=true may not silently replace one: a finished run (metrics.json
+    or checkpoints) is refused unless overwrite=true, whose files are then removed so nothing of the
+    old run mixes in; an interrupted run (interrupted.ckpt) is refused even then."""
+    checkpoints = run_dir / "checkpoints"
+    if (checkpoints / "interrupted.ckpt").is_file():
+        raise ValueError(f"output_dir={run_dir} holds an interrupted run (checkpoints/interrupted.ckpt); "
+                         "resume=true continues it, or choose another output_dir")
+    found = [p for p in (run_dir / "metrics.json", run_dir / "metrics.csv") if p.is_file()]
+    found += sorted(checkpoints.glob("*.ckpt")) if checkpoints.is_dir() else []
+    if not found:
+        return
+    if overwrite and int(os.environ.get("RANK", "0")) != 0:
+        return  # under torchrun, global rank 0 alone removes the old files
+    if not overwrite:
+        names = ", ".join(p.name for p in found[:3])
+        raise ValueError(f"output_dir={run_dir} already holds a run ({names}); resume=true continues it, "
+                         "overwrite=true replaces it")
+    for path in found:
+        path.unlink()
+    log.warning("overwrite=true: removed the earlier run's %s from %s", [p.name for p in found], run_dir)
 
 
 def resume_checkpoint(run_dir: Path, resolved: dict) -> Path:

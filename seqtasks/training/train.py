@@ -38,6 +38,7 @@ from seqtasks.training.resume import (
     InterruptCheckpoint,
     RelocatableCheckpoint,
     TrainingInterrupted,
+    check_fresh_start,
     resume_checkpoint,
 )
 from seqtasks.training.tracking import build_loggers, final_figures_to_trackers, hyperparameters_to_trackers
@@ -95,6 +96,8 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
     check_config(cfg)
     run_dir = Path(cfg.output_dir)
     resolved = OmegaConf.to_container(cfg, resolve=True)
+    if not cfg.resume:
+        check_fresh_start(run_dir, cfg.get("overwrite", False))
     ckpt_path = resume_checkpoint(run_dir, resolved) if cfg.resume else None
     if ckpt_path is not None:
         read_seqtasks_checkpoint(ckpt_path)  # plain data and a plain, checked config, or one line
