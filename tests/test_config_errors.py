@@ -52,7 +52,7 @@ def test_wrong_types(tmp_path, override, message):
 
 @pytest.mark.parametrize("overrides, message", [
     (["encoder.hidden_size=-4"], "encoder.hidden_size=-4 must be a positive int"),
-    (["encoder.dropout=1.0"], r"encoder.dropout=1.0 must be a float in [0, 1)"),
+    (["encoder.dropout=1.0"], r"encoder.dropout=1.0 must be in [0, 1)"),
     (["task.dropout=1.5"], r"task.dropout=1.5 must be in [0, 1)"),
     (["task.pooling=sum"], "task.pooling='sum' is not one of ['last', 'mean', 'max', 'attention']"),
     (["ema_decay=1.0"], "ema_decay=1.0 must lie in (0, 1), or be null (no averaging)"),
@@ -83,7 +83,7 @@ def test_gpu_preset_without_a_gpu(tmp_path):
 def test_train_script_reports_a_value_error_in_one_line(monkeypatch, tmp_path):
     message = script_error(monkeypatch, "train.py", "trainer=cpu", "encoder.dropout=2",
                            f"output_dir={tmp_path}/run")
-    assert message == "error: encoder.dropout=2 must be a float in [0, 1)"
+    assert message == "error: encoder.dropout=2 must be in [0, 1)"
 
 
 def test_processes_started_together_need_an_output_dir(monkeypatch, tmp_path):

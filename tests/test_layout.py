@@ -14,7 +14,7 @@ LEVELS = {  # a part may import parts of a lower level, and itself
     "reports": 3,
     "config": 2,
     "tasks": 1, "data": 1,
-    "encoders": 0, "runtime": 0, "version": 0,
+    "encoders": 0, "runtime": 0, "version": 0, "values": -1,
 }
 DATA_SHARED = {"batching", "cache", "splits"}  # data/ modules every data kind may use
 
@@ -29,7 +29,9 @@ def imports(path: Path, prefix: str = "seqtasks") -> list[str]:
     """The absolute imports of a module file that name `prefix` or a module inside it."""
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        if isinstance(node, ast.ImportFrom) and node.module == prefix:  # from seqtasks import values
+            found += [f"{prefix}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.append(node.module)
         elif isinstance(node, ast.Import):
             found += [alias.name for alias in node.names]

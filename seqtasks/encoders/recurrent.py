@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqtasks.encoders.explicit import ExplicitGRU, ExplicitLSTM, ExplicitRNN
+from seqtasks.values import check_fraction, check_positive_int
 
 IMPLS = ("explicit", "fused")
 WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -26,14 +27,11 @@ def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
 
 
 def _check_positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} must be a positive int")
+    check_positive_int(name, value)
 
 
 def _check_dropout(value: Any) -> None:
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not is_number or not 0.0 <= value < 1.0:
-        raise ValueError(f"dropout={value!r} must be a float in [0, 1)")
+    check_fraction("dropout", value)
 
 
 class _RecurrentEncoder(nn.Module):

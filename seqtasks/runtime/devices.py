@@ -8,6 +8,8 @@ import os
 
 import torch
 
+from seqtasks.values import check_positive_int
+
 log = logging.getLogger(__name__)
 
 
@@ -26,8 +28,7 @@ def check_devices(trainer: dict) -> None:
     more than exists, or for none."""
     accelerator, devices = str(trainer.get("accelerator", "auto")), trainer.get("devices", "auto")
     nodes = trainer.get("num_nodes", 1)
-    if not isinstance(nodes, int) or isinstance(nodes, bool) or nodes < 1:
-        raise ValueError(f"trainer.num_nodes={nodes!r} must be a positive int (machines)")
+    check_positive_int("trainer.num_nodes", nodes, note=" (machines)")
     found = available_devices(accelerator)
     if found is None:
         return

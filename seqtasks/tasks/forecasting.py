@@ -18,7 +18,7 @@ from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
 from seqtasks.tasks.loss_means import log_loss, loss_means
 from seqtasks.tasks.optim import adamw_one_cycle
-from seqtasks.tasks.options import check_choice, check_fraction, check_optimizer
+from seqtasks.tasks.options import check_choice, check_fraction, check_optimizer, check_positive_int
 
 FORECAST_MODELS = ("recurrent", "linear", "repeat_last")
 INSTANCE_NORMS = ("revin", "last", "none")
@@ -173,8 +173,7 @@ class Forecaster(pl.LightningModule):
         check_choice("instance_norm", options["instance_norm"], INSTANCE_NORMS)
         check_fraction("dropout", options["dropout"])
         for name in ("segment_length", "embedding_dim"):
-            if isinstance(options[name], bool) or not isinstance(options[name], int) or options[name] < 1:
-                raise ValueError(f"task.{name}={options[name]!r} must be a positive int")
+            check_positive_int(name, options[name])
         check_optimizer(options)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,7 @@ from seqtasks.data.audio.splits import SPLIT_NAMES, assign_splits, has_own_split
 from seqtasks.data.batching import epoch_loader
 from seqtasks.data.cache import content_key, default_cache_dir
 from seqtasks.data.splits import SplitDataModule
+from seqtasks.values import check_positive_int, check_share
 
 log = logging.getLogger(__name__)
 CACHE_VERSION = 1
@@ -76,11 +77,9 @@ class DigitsDataModule(SplitDataModule):
             raise ValueError(f"data.val_speakers={list(val_speakers)} and data.val_source={val_source} both "
                              "name the validation set; give one")
         for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-            if not 0.0 < value < 0.5:
-                raise ValueError(f"data.{name}={value} must be in (0, 0.5)")
+            check_share(f"data.{name}", value)
         for name, value in (("sample_rate", sample_rate), ("batch_size", batch_size)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"data.{name}={value!r} must be a positive int")
+            check_positive_int(f"data.{name}", value)
         self.sources = {"main": (source, root, hub_id), "test": (test_source, test_root, None),
                         "val": (val_source, val_root, None),
                         "extra": (extra_train_source, extra_train_root, None)}

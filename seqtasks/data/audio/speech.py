@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from seqtasks.values import check_positive_int
+
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 ACCENTS = ("en", "en-us", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
            "en-us-nyc")
@@ -40,8 +42,7 @@ def synth_settings(synth: dict | None) -> dict:
     if unknown:
         raise ValueError(f"data.synth has unknown key(s) {unknown}; allowed: {list(SYNTH_DEFAULTS)}")
     for key in ("voices", "takes"):
-        if not isinstance(settings[key], int) or settings[key] < 1:
-            raise ValueError(f"data.synth.{key}={settings[key]!r} must be a positive int")
+        check_positive_int(f"data.synth.{key}", settings[key])
     if settings["val_voices"] + settings["test_voices"] >= settings["voices"]:
         raise ValueError(f"data.synth: val_voices + test_voices ({settings['val_voices']} + "
                          f"{settings['test_voices']}) must leave training voices of "

@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from seqtasks.data.batching import epoch_loader
 from seqtasks.data.splits import SplitDataModule
+from seqtasks.values import check_positive_int
 
 log = logging.getLogger(__name__)
 MISSING_POLICIES = ("interpolate", "ffill", "error")
@@ -111,8 +112,7 @@ class SeriesDataModule(SplitDataModule):
             if value not in allowed:
                 raise ValueError(f"data.{name}='{value}' is not one of {list(allowed)}")
         for name, value in (("lookback", lookback), ("horizon", horizon), ("batch_size", batch_size)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"data.{name}={value!r} must be a positive int")
+            check_positive_int(f"data.{name}", value)
         if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-6:
             raise ValueError(f"data.fractions={list(fractions)} must be three positive numbers summing to 1")
         self.path = Path(path) if path is not None else builtin_series_path(builtin)

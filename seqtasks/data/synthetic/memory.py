@@ -7,6 +7,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from seqtasks.data.batching import epoch_loader
 from seqtasks.data.splits import SplitDataModule
+from seqtasks.values import check_positive_int
 
 
 def adding_problem(n: int, seq_len: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -50,8 +51,8 @@ class AddingDataModule(SplitDataModule):
             ("num_test", num_test),
             ("batch_size", batch_size),
         ):
-            if not isinstance(value, int) or value < (2 if name == "seq_len" else 1):
-                raise ValueError(f"data.{name}={value!r} must be a positive int (seq_len >= 2)")
+            check_positive_int(f"data.{name}", value, minimum=2 if name == "seq_len" else 1,
+                               note=" (seq_len >= 2)")
         self.seq_len, self.batch_size, self.num_workers, self.seed = seq_len, batch_size, num_workers, seed
         self.sizes = {"train": num_train, "validation": num_val, "test": num_test}
         self.splits: dict[str, TensorDataset] | None = None

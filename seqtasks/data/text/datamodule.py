@@ -21,6 +21,7 @@ from seqtasks.data.splits import SplitDataModule
 from seqtasks.data.text.embeddings import lsa_word_vectors
 from seqtasks.data.text.sources import open_text_source
 from seqtasks.data.text.tokenization import train_tokenizer
+from seqtasks.values import check_positive_int, check_share
 
 log = logging.getLogger(__name__)
 CACHE_VERSION = 1
@@ -50,12 +51,10 @@ class TextDataModule(SplitDataModule):
             raise ValueError(f"data.empty_texts='{empty_texts}' is not one of "
                              f"{list(EMPTY_TEXT_POLICIES)}")
         for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-            if not 0.0 < value < 0.5:
-                raise ValueError(f"data.{name}={value} must be in (0, 0.5)")
+            check_share(f"data.{name}", value)
         for name, value in (("max_length", max_length), ("batch_size", batch_size),
                             ("vocab_size", vocab_size), ("min_frequency", min_frequency)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"data.{name}={value!r} must be a positive int")
+            check_positive_int(f"data.{name}", value)
         self.source = dict(root=root, files=files, hub_id=hub_id, builtin=builtin)
         self.columns = (text_column, label_column)
         self.split_args = dict(val_fraction=val_fraction, test_fraction=test_fraction,
