@@ -1,13 +1,15 @@
-"""The processed-data caches' shared rules: where they live and how a cache key is made. A key is a
-hash of everything that shapes the content, so a change of any setting or source file gives a new
-folder and a stale cache is never read."""
+"""The processed-data caches' shared rules: where they live, how a cache key is made, and how a
+cache folder is built. A key is a hash of everything that shapes the content, so a change of any
+setting or source file gives a new folder and a stale cache is never read."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -28,3 +30,20 @@ def stat_fingerprint(paths: Iterable[Path]) -> str:
         st = p.stat()
         h.update(f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
+
+
+@contextmanager
+def built_atomically(out: Path) -> Iterator[Path]:
+    """An empty temporary folder beside `out` to build into; when the block ends without error it
+    replaces `out` by a rename, so a reader never sees a half-built folder, and on an error it is
+    removed."""
+    tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,6 +13,7 @@ import datasets
 import torch
 
 from seqtasks.data.audio.features import BadAudio, FeatureFrames, decode_audio
+from seqtasks.data.cache import built_atomically
 
 log = logging.getLogger(__name__)
 TEXT_COLUMNS = ("name", "label", "speaker", "group")
@@ -58,13 +57,10 @@ def build_feature_cache(items: Iterable[dict], out: Path, featurizer: FeatureFra
                                   "take": datasets.Value("int32"),
                                   "waveform": datasets.Sequence(datasets.Value("float32")),
                                   "frames": datasets.Sequence(datasets.Value("float32"))})
-    tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(tmp / "dataset"))
-    meta = dict(skipped=skip.skipped, downmixed=downmixed, resampled=resampled)
-    (tmp / "meta.json").write_text(json.dumps(meta))
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    with built_atomically(out) as tmp:
+        datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(tmp / "dataset"))
+        meta = dict(skipped=skip.skipped, downmixed=downmixed, resampled=resampled)
+        (tmp / "meta.json").write_text(json.dumps(meta))
     log.info("decoded %d files into features in %.1f s, cached in %s", len(rows["name"]),
              time.perf_counter() - start, out)
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import re
-import shutil
 import time
 import urllib.request
 import zipfile
@@ -24,7 +22,7 @@ import datasets
 
 from seqtasks.data.audio.features import AUDIO_SUFFIXES
 from seqtasks.data.audio.speech import synth_settings, synthesize_digits
-from seqtasks.data.cache import content_key, stat_fingerprint
+from seqtasks.data.cache import built_atomically, content_key, stat_fingerprint
 
 log = logging.getLogger(__name__)
 SOURCES = ("folder", "fsdd", "tts_digits", "hub")
@@ -129,13 +127,10 @@ def fsdd_download(cache_dir: Path) -> Path:
             archive = zipfile.ZipFile(io.BytesIO(response.read()))
     except OSError as e:
         raise ValueError(f"could not download FSDD ({type(e).__name__}: {e}); " + FSDD_HINT) from None
-    tmp = folder.with_name(f"recordings.tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for member in archive.namelist():
-        if "/recordings/" in member and member.endswith(".wav"):
-            (tmp / Path(member).name).write_bytes(archive.read(member))
-    tmp.rename(folder)
+    with built_atomically(folder) as tmp:
+        for member in archive.namelist():
+            if "/recordings/" in member and member.endswith(".wav"):
+                (tmp / Path(member).name).write_bytes(archive.read(member))
     return folder
 
 

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import ctypes
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from seqtasks.data.cache import built_atomically
 from seqtasks.values import check_positive_int
 
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -148,14 +147,10 @@ def synthesize_digits(out: Path, synth: dict | None = None) -> Path:
     if (out / "manifest.json").is_file():
         return out
     plan = plan_corpus(synth_settings(synth))
-    tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    (tmp / "plan.json").write_text(json.dumps(plan))
-    subprocess.run([sys.executable, "-P", __file__, str(tmp)], check=True)
-    (tmp / "plan.json").unlink()
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    with built_atomically(out) as tmp:
+        (tmp / "plan.json").write_text(json.dumps(plan))
+        subprocess.run([sys.executable, "-P", __file__, str(tmp)], check=True)
+        (tmp / "plan.json").unlink()
     return out
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
 from functools import partial
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from tokenizers import Tokenizer
 from torch.utils.data import DataLoader
 
 from seqtasks.data.batching import epoch_loader, pad_token_batch
-from seqtasks.data.cache import content_key, default_cache_dir
+from seqtasks.data.cache import built_atomically, content_key, default_cache_dir
 from seqtasks.data.splits import SplitDataModule
 from seqtasks.data.text.embeddings import lsa_word_vectors
 from seqtasks.data.text.sources import open_text_source
@@ -95,19 +93,16 @@ class TextDataModule(SplitDataModule):
         batches of `ROW_BATCH` rows and mapped to disk when the source is on disk (files, the hub),
         and each stage's input is let go once the next exists, so memory stays flat however large
         the data (memory-mapped Arrow pages count as resident while a dataset holds them)."""
-        tmp = out.with_name(f"{key}.tmp{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
         splits, label_names, stats = self._clean_and_split(read)
         tok = train_tokenizer(_texts(splits["train"]), **self.tokenizer_args)
         tok.enable_truncation(self.max_length)
         splits = datasets.DatasetDict({
             split: ds.map(partial(_encode, tok), batched=True, batch_size=ROW_BATCH,
                           new_fingerprint=f"{key}-{split}") for split, ds in splits.items()})
-        splits.save_to_disk(tmp / "dataset")
-        tok.save(str(tmp / "tokenizer.json"))
-        (tmp / "meta.json").write_text(json.dumps({"label_names": label_names, "stats": stats}))
-        shutil.rmtree(out, ignore_errors=True)
-        tmp.rename(out)  # atomic: a crash never leaves a half-written cache
+        with built_atomically(out) as tmp:  # a crash never leaves a half-written cache
+            splits.save_to_disk(tmp / "dataset")
+            tok.save(str(tmp / "tokenizer.json"))
+            (tmp / "meta.json").write_text(json.dumps({"label_names": label_names, "stats": stats}))
         log.info("tokenized and cached %s", out)
 
     def _clean_and_split(self, read):
