@@ -24,7 +24,7 @@ from seqtasks.data.audio.speech import synth_settings
 from seqtasks.data.audio.splits import SPLIT_NAMES, assign_splits, has_own_split
 from seqtasks.data.batching import epoch_loader
 from seqtasks.data.cache import content_key, default_cache_dir
-from seqtasks.data.splits import SplitDataModule
+from seqtasks.data.splits import SplitDataModule, check_known_labels
 from seqtasks.values import check_positive_int, check_share
 
 log = logging.getLogger(__name__)
@@ -189,10 +189,7 @@ class DigitsDataModule(SplitDataModule):
     def _label_ids(self) -> None:
         to_id = {name: i for i, name in enumerate(self.label_names)}
         for name, rows in self.rows.items():
-            unseen = sorted(set(rows["label"]) - set(to_id))
-            if unseen:
-                raise ValueError(f"label(s) {unseen} of the {name} split never appear in training; "
-                                 f"training labels: {self.label_names}")
+            check_known_labels(rows["label"], self.label_names, f"of the {name} split")
             rows["y"] = torch.tensor([to_id[v] for v in rows["label"]])
 
     @property

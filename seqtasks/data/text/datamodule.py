@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 
 from seqtasks.data.batching import epoch_loader, pad_token_batch
 from seqtasks.data.cache import built_atomically, content_key, default_cache_dir
-from seqtasks.data.splits import SplitDataModule
+from seqtasks.data.splits import SplitDataModule, check_known_labels
 from seqtasks.data.text.embeddings import lsa_word_vectors
 from seqtasks.data.text.sources import open_text_source
 from seqtasks.data.text.tokenization import train_tokenizer
@@ -126,10 +126,8 @@ class TextDataModule(SplitDataModule):
         to_id = {name: i for i, name in enumerate(label_names)}
         for split, ds in cleaned.items():
             feature = label_features[split]
-            unseen = sorted({_label_str(feature, v) for v in ds[label_col]} - set(to_id))
-            if unseen:
-                raise ValueError(f"label(s) {unseen} in {names[split]} never appear in training; "
-                                 f"training labels: {label_names}")
+            check_known_labels({_label_str(feature, v) for v in ds[label_col]}, label_names,
+                               f"in {names[split]}")
             cleaned[split] = ds.map(
                 lambda b, feature=feature: {"text": [str(t) for t in b[text_col]],
                                             "label": [to_id[_label_str(feature, v)] for v in b[label_col]]},
@@ -224,10 +222,7 @@ class TextDataModule(SplitDataModule):
 
     def _reencode(self, ds: datasets.Dataset, old_names: list[str]) -> datasets.Dataset:
         labels = [old_names[i] for i in ds["label"]]
-        unseen = sorted(set(labels) - set(self.label_names))
-        if unseen:
-            raise ValueError(f"label(s) {unseen} of this data are unknown to the model; it knows "
-                             f"{self.label_names}")
+        check_known_labels(labels, self.label_names, "of this data (the model's)")
         to_id = {name: i for i, name in enumerate(self.label_names)}
         fresh = datasets.Dataset.from_dict({"text": ds["text"], "label": [to_id[v] for v in labels]})
         return fresh.map(partial(_encode, self.tokenizer), batched=True, keep_in_memory=True)
