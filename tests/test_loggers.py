@@ -49,6 +49,16 @@ def test_trackers_receive_the_whole_config_as_flat_hyperparameters(text_root, tm
     assert hparams["encoder.hidden_size"] == 8 and "test/acc" in test_metrics
 
 
+def test_mlflow_with_log_model_keeps_the_best_checkpoint_and_the_run_files(text_root, tmp_path):
+    store = tmp_path / "mlruns"
+    train(tiny_config(text_root, tmp_path / "run", "logger=[mlflow]",
+                      f"logger.mlflow.tracking_uri=file:{store}", "+logger.mlflow.log_model=true"))
+    (artifacts,) = store.glob("*/*/artifacts")
+    names = {str(p.relative_to(artifacts)) for p in artifacts.rglob("*") if p.is_file()}
+    assert {"run/checkpoints/best.ckpt", "run/config.yaml", "run/metrics.json", "last/last.ckpt"} <= names
+    assert (artifacts / "run/metrics.json").read_bytes() == (tmp_path / "run/metrics.json").read_bytes()
+
+
 def tensorboard_hparams(log_dir) -> tuple[dict, set]:
     """What TensorBoard's HParams tab reads from the event files: the one hparams record's values and
     the metric names it lists."""

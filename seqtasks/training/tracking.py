@@ -10,7 +10,7 @@ from pathlib import Path
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig
-from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger
+from pytorch_lightning.loggers import CSVLogger, Logger, MLFlowLogger, TensorBoardLogger
 
 RUN_FIGURES = ("train_seconds", "params", "best_epoch")  # metrics.json keys no Trainer stage logs
 
@@ -56,10 +56,13 @@ def hyperparameters_to_trackers(loggers: list[Logger], resolved: dict) -> None:
             logger.log_hyperparams(params)
 
 
-def final_figures_to_trackers(loggers: list[Logger], resolved: dict, metrics: dict) -> None:
+def final_figures_to_trackers(loggers: list[Logger], resolved: dict, metrics: dict,
+                              run_dir: Path | None = None) -> None:
     """After the test: the figures no Trainer stage logs (train_seconds, params, best_epoch) to
     every tracker, and to TensorBoard the flat config with the test metrics: one hparams record,
-    which is what its HParams tab compares."""
+    which is what its HParams tab compares. MLflow with `log_model` also gets the run directory's
+    best.ckpt, config.yaml and metrics.json as artifacts (Lightning's own upload keeps only the
+    checkpoints of the last ModelCheckpoint to save, here last.ckpt)."""
     final = {k: float(v) for k, v in metrics.items() if k.startswith("test/") or k in RUN_FIGURES}
     for logger in loggers:
         if isinstance(logger, CSVLogger):
@@ -68,4 +71,9 @@ def final_figures_to_trackers(loggers: list[Logger], resolved: dict, metrics: di
             logger.log_hyperparams(flat_hyperparameters(resolved),
                                    metrics={k: v for k, v in final.items() if k.startswith("test/")})
         logger.log_metrics({k: final[k] for k in RUN_FIGURES if k in final})
+        if isinstance(logger, MLFlowLogger) and getattr(logger, "_log_model", False) and run_dir:
+            for name in ("checkpoints/best.ckpt", "config.yaml", "metrics.json"):
+                if (run_dir / name).is_file():
+                    logger.experiment.log_artifact(logger.run_id, str(run_dir / name),
+                                                   str(Path("run") / Path(name).parent))
         logger.save()

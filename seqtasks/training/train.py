@@ -134,7 +134,7 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
                          f"metrics.json is not written (try a lower task.lr, or check the data)")
     if trainer.is_global_zero:
         write_atomic(run_dir / "metrics.json", json.dumps(metrics, indent=2, allow_nan=False) + "\n")
-        final_figures_to_trackers(trainer.loggers, resolved, metrics)
+        final_figures_to_trackers(trainer.loggers, resolved, metrics, run_dir)
         log.info("test: %s", {k: round(v, 4) for k, v in metrics.items() if k.startswith("test/")})
         print(f"run directory: {run_dir}")
     return metrics
