@@ -185,3 +185,14 @@ def test_an_older_checkpoint_without_a_format_still_loads(tiny_run, tmp_path):
     torch.save(ckpt, tmp_path / "old.ckpt")
     texts = ["goal match team", "chip code"]
     assert predict(tmp_path / "old.ckpt", texts) == predict(tiny_run / "checkpoints" / "best.ckpt", texts)
+
+
+def test_a_checkpoint_of_0_1_with_its_removed_options_still_predicts_the_same(tiny_run, tmp_path):
+    ckpt = torch.load(tiny_run / "checkpoints" / "best.ckpt", weights_only=True)
+    for key in ("seqtasks_format", "seqtasks_version"):
+        del ckpt[key]
+    ckpt["hyper_parameters"].update(word_dropout=0.1, unk_id=1, lm_weight=0.5, mixup_alpha=0.2)
+    ckpt["state_dict"]["neighbour_words.next.weight"] = torch.zeros(3, 3)  # lm_weight's own head
+    torch.save(ckpt, tmp_path / "old.ckpt")
+    texts = ["goal match team", "chip code"]
+    assert predict(tmp_path / "old.ckpt", texts) == predict(tiny_run / "checkpoints" / "best.ckpt", texts)
