@@ -40,6 +40,17 @@ def test_runs_of_different_tasks_are_refused_in_one_line(tmp_path, monkeypatch):
     assert not (tmp_path / "cmp").exists()
 
 
+def test_a_run_directory_naming_another_module_is_refused_before_importing_it(tmp_path):
+    run = fake_run(tmp_path / "a", "SequenceClassifier")
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
+    cfg["task"]["_target_"] = "this.SequenceClassifier"  # importing `this` would print the Zen
+    (run / "config.yaml").write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ValueError, match=r"a/config.yaml.task._target_='this.SequenceClassifier' is not "
+                                         r"allowed: a stored config builds only seqtasks"):
+        compare([run], out=tmp_path / "cmp")
+    assert "this" not in sys.modules
+
+
 def test_nothing_to_compare_is_refused(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="give at least one RUN_DIR"):
         compare([])

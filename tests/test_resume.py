@@ -144,9 +144,21 @@ def test_a_finished_run_is_not_replaced_without_overwrite(toy, tmp_path):
                                          r"best.ckpt\); resume=true continues it, overwrite=true"):
         train(tiny_config(toy, run_dir, *SHORT, "seed=1"))
     assert (run_dir / "metrics.json").read_text() == before  # nothing written on refusal
+    (run_dir / "tensorboard").mkdir()  # an earlier run's events would mix into the new run's
+    (run_dir / "notes.txt").write_text("mine")  # not a run file: never removed
     second = train(tiny_config(toy, run_dir, *SHORT, "seed=1", "overwrite=true"))
+    assert not (run_dir / "tensorboard").exists() and (run_dir / "notes.txt").read_text() == "mine"
     written = json.loads((run_dir / "metrics.json").read_text())
     assert second != first and written["val/loss"] == second["val/loss"]
+
+
+def test_resume_mid_epoch_on_other_devices_is_refused(toy, tmp_path):
+    run_dir = tmp_path / "cut"
+    with pytest.raises(TrainingInterrupted):
+        train(tiny_config(toy, run_dir, *SHORT), callbacks=[SignalAt(epoch=1, batch=2)])
+    with pytest.raises(ValueError, match=r"resume=true with other trainer.devices from interrupted.ckpt, "
+                                         r"which stopped 3 batches into an epoch"):
+        train(tiny_config(toy, run_dir, *SHORT, "trainer.devices=2", "resume=true"))
 
 
 def test_an_interrupted_run_is_never_replaced_by_a_fresh_start(toy, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
+from hydra.errors import InstantiationException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -45,5 +46,7 @@ def run_main(main: Callable[[list[str]], object], prog: str, allowed: dict[str, 
         sys.exit(2)
     try:
         main(argv)
-    except (ValueError, FileNotFoundError) as e:
-        sys.exit(f"error: {e}")
+    except InstantiationException as e:  # a constructor refused a value (e.g. data.batch_size=0)
+        sys.exit(f"error: {' '.join(str(e.__cause__ or e).split())}")
+    except (ValueError, TypeError, FileNotFoundError) as e:
+        sys.exit(f"error: {' '.join(str(e).split())}")

@@ -62,7 +62,7 @@ def read_seqtasks_checkpoint(path: Path) -> dict:
         raise ValueError(f"{path} is not a seqtasks checkpoint: it has no seqtasks_config (found {keys}); "
                          "seqtasks reads the checkpoints its own training writes")
     written = ckpt.get("seqtasks_format", 0)
-    if not isinstance(written, int) or written > CHECKPOINT_FORMAT:
+    if not isinstance(written, int) or isinstance(written, bool) or written > CHECKPOINT_FORMAT:
         raise ValueError(f"{path} was written by seqtasks {ckpt.get('seqtasks_version', '?')} (checkpoint "
                          f"format {written!r}); this seqtasks {__version__} reads formats up to "
                          f"{CHECKPOINT_FORMAT}: install that version or newer")
@@ -99,16 +99,20 @@ def build_stored(node: Mapping, where: str, **kwargs):
     return instantiate(plain, _convert_="all", **kwargs)
 
 
-RUN_SECTIONS = ("trainer", "logger", "callbacks")  # how a run was driven: never built from a stored config
+BUILT_SECTIONS = ("task", "encoder", "data")  # what evaluate/predict/compare build from a stored config
 
 
 def check_stored_targets(config: Mapping, path: str = "seqtasks_config") -> None:
-    """The allow-list of a stored config: its task, encoder and data may name only seqtasks models
-    and datamodules; its trainer, logger and callbacks sections (never built from a stored config)
-    only Lightning's own classes. The config composed from the user's command line is not limited
-    (it may build any class it names: it is the user's own)."""
-    for key, value in config.items():
-        check_targets(value, f"{path}.{key}", lightning=key in RUN_SECTIONS)
+    """The allow-list of a stored config: its task, encoder and data (the only sections ever built
+    from one) may name only seqtasks models and datamodules. How the run was driven (trainer,
+    logger, callbacks: any class the user's own command line named) is never built from a stored
+    config, so it is only held to `check_plain`. The composed config of the user's command line is
+    not limited."""
+    if not isinstance(config, Mapping):
+        raise ValueError(f"{path} is refused: a stored config is a mapping, not {type(config).__name__}")
+    for key in BUILT_SECTIONS:
+        if key in config:
+            check_targets(config[key], f"{path}.{key}")
 
 
 def check_targets(node, path: str = "", lightning: bool = False) -> None:

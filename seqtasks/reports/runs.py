@@ -62,7 +62,7 @@ def model_from_checkpoint(ckpt: dict) -> pl.LightningModule:
     encoder = build_stored(cfg["encoder"], "seqtasks_config.encoder")
     removed = getattr(task_class, "removed_options", ())  # older checkpoints may still hold them
     modules = getattr(task_class, "removed_modules", ())
-    model = task_class(encoder=encoder, **{k: v for k, v in ckpt["hyper_parameters"].items()
+    model = task_class(encoder=encoder, **{k: v for k, v in ckpt.get("hyper_parameters", {}).items()
                                            if k not in removed})
     model.load_state_dict({k: v for k, v in ckpt["state_dict"].items() if not k.startswith(modules)})
     return model.eval()

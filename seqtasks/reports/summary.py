@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from seqtasks.config.safety import check_plain, check_stored_targets
+
 
 def load_runs(run_dirs) -> list[dict]:
     """Each finished run as a dict (data, encoder, seed, metrics, run_dir, task, setup, config; see
@@ -19,6 +21,11 @@ def load_runs(run_dirs) -> list[dict]:
         if not (run_dir / "config.yaml").is_file():
             raise FileNotFoundError(f"{run_dir} has no config.yaml (not a run directory)")
         cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+        try:  # someone else's run directory: data, and only the project's classes (imported later)
+            check_plain(cfg)
+            check_stored_targets(cfg, "config.yaml")
+        except ValueError as e:
+            raise ValueError(f"{run_dir}/{e}") from None
         data = data_label(cfg)
         encoder = model_label(cfg)
         runs.append({"data": data, "encoder": encoder, "seed": cfg["seed"], "run_dir": run_dir,

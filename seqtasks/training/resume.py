@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from omegaconf import OmegaConf
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from seqtasks.config.safety import check_plain
+from seqtasks.config.safety import check_plain, load_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +99,15 @@ class BatchSeeds(Callback):
 
 # What does not change the model or the data: where the run lives (so a moved or copied run directory
 # resumes), how it is watched, how long it trains and on what devices.
-FREE_ON_RESUME = ("output_dir", "logger", "callbacks", "data.cache_dir", "data.num_workers",
+FREE_ON_RESUME = ("output_dir", "overwrite", "logger", "callbacks", "data.cache_dir", "data.num_workers",
                   "trainer.max_epochs", "trainer.devices", "trainer.num_nodes", "trainer.accelerator",
                   "trainer.strategy", "trainer.enable_progress_bar", "trainer.enable_model_summary",
                   "trainer.log_every_n_steps")
+PER_PROCESS_KEYS = ("trainer.devices", "trainer.num_nodes")  # the sampler's place counts per process
+# what a run writes into its directory (overwrite=true removes these, never anything else)
+RUN_FILES = ("metrics.json", "metrics.csv", "config.yaml", "run_info.json", "gradient_norms.csv",
+             "labels.json", "tokenizer.json", "normalization.json", "scaling.json", "hparams.yaml",
+             "checkpoints", "tensorboard", "report", "report-*")
 
 
 class RelocatableCheckpoint(ModelCheckpoint):
@@ -127,8 +133,9 @@ class RelocatableCheckpoint(ModelCheckpoint):
 
 def check_fresh_start(run_dir: Path, overwrite: bool) -> None:
     """A run started without resume=true may not silently replace one: a finished run (metrics.json
-    or checkpoints) is refused unless overwrite=true, whose files are then removed so nothing of the
-    old run mixes in; an interrupted run (interrupted.ckpt) is refused even then."""
+    or checkpoints) is refused unless overwrite=true, when the files a run writes (`RUN_FILES`:
+    checkpoints, metrics, tensorboard/, report/, ...) are removed, so nothing of the old run mixes
+    in; an interrupted run (interrupted.ckpt) is refused even then."""
     checkpoints = run_dir / "checkpoints"
     if (checkpoints / "interrupted.ckpt").is_file():
         raise ValueError(f"output_dir={run_dir} holds an interrupted run (checkpoints/interrupted.ckpt); "
@@ -137,15 +144,24 @@ def check_fresh_start(run_dir: Path, overwrite: bool) -> None:
     found += sorted(checkpoints.glob("*.ckpt")) if checkpoints.is_dir() else []
     if not found:
         return
-    if overwrite and int(os.environ.get("RANK", "0")) != 0:
-        return  # under torchrun, global rank 0 alone removes the old files
+    if overwrite and global_rank() != 0:
+        return  # under torchrun or srun, global rank 0 alone removes the old files
     if not overwrite:
         names = ", ".join(p.name for p in found[:3])
         raise ValueError(f"output_dir={run_dir} already holds a run ({names}); resume=true continues it, "
                          "overwrite=true replaces it")
-    for path in found:
-        path.unlink()
-    log.warning("overwrite=true: removed the earlier run's %s from %s", [p.name for p in found], run_dir)
+    removed = sorted({p for pattern in RUN_FILES for p in run_dir.glob(pattern)})
+    for path in removed:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    log.warning("overwrite=true: removed the earlier run's %s from %s", [p.name for p in removed], run_dir)
+
+
+def global_rank() -> int:
+    """This process's rank among those launched together (torchrun: RANK, srun: SLURM_PROCID)."""
+    return int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0")))
 
 
 def resume_checkpoint(run_dir: Path, resolved: dict) -> Path:
@@ -169,7 +185,16 @@ def resume_checkpoint(run_dir: Path, resolved: dict) -> Path:
         shown = "; ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in changed[:3])
         raise ValueError(f"resume=true continues a run with its own config, but {len(changed)} key(s) "
                          f"differ from {run_dir}/config.yaml ({shown}); drop those overrides")
-    return max(found, key=lambda p: p.stat().st_mtime)
+    # the further one by training progress (file times change with cp -r or an unzip)
+    states = {p: load_checkpoint(p) for p in found}
+    chosen = max(found, key=lambda p: (states[p].get("global_step", -1), p.name == "interrupted.ckpt"))
+    moved = [k for k in PER_PROCESS_KEYS if saved.get(k) != now.get(k)]
+    done = (states[chosen].get("sampler_position") or [0, 0])[1]
+    if moved and done:
+        raise ValueError(f"resume=true with other {', '.join(moved)} from {chosen.name}, which stopped "
+                         f"{done} batches into an epoch: those batches are counted per process; resume "
+                         "with the run's own devices, or from an epoch's end")
+    return chosen
 
 
 def _free_on_resume(key: str) -> bool:
