@@ -103,11 +103,13 @@ def test_evaluate_and_compare_refuse_it_and_write_nothing(tiny_run, tmp_path, na
 
 def test_the_scripts_refuse_it_in_one_line(tiny_run, tmp_path, monkeypatch):
     run_dir, target = poisoned_run(tiny_run, tmp_path, "data key, oc.create")
-    for script, args in (("predict.py", [f"ckpt={run_dir}/checkpoints/best.ckpt", "inputs=[goal]"]),
-                         ("evaluate.py", [f"run={run_dir}"]), ("compare.py", [str(run_dir)])):
+    for script, args, where in (
+            ("predict.py", [f"ckpt={run_dir}/checkpoints/best.ckpt", "inputs=[goal]"], "seqtasks_config"),
+            ("evaluate.py", [f"run={run_dir}"], "seqtasks_config"),
+            ("compare.py", [str(run_dir)], f"{run_dir}/config.yaml")):  # compare reads config.yaml first
         message = script_error(monkeypatch, script, *args)
         assert message.startswith("error: ") and "\n" not in message
-        assert "seqtasks_config.data.cache_dir is refused" in message
+        assert f"{where}.data.cache_dir is refused" in message
     assert not target.exists()
 
 

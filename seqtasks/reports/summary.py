@@ -22,7 +22,7 @@ def load_runs(run_dirs) -> list[dict]:
             raise FileNotFoundError(f"{run_dir} has no config.yaml (not a run directory)")
         cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
         try:  # someone else's run directory: data, and only the project's classes (imported later)
-            check_plain(cfg)
+            check_plain(cfg, "config.yaml")
             check_stored_targets(cfg, "config.yaml")
         except ValueError as e:
             raise ValueError(f"{run_dir}/{e}") from None
