@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -192,3 +193,31 @@ def test_a_csv_whose_quote_never_closes_is_refused(tmp_path):
     path.write_text(path.read_text().replace("placeholder", '"never closed'))
     with pytest.raises(ValueError, match=r"train.csv"):
         TextDataModule(root=tmp_path, cache_dir=str(tmp_path / "cache")).setup("fit")
+
+
+def text_error(tmp_path, name: str, content: bytes | str) -> str:
+    """The one-line error of a TextDataModule reading `content` as its train file `name`."""
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(ValueError) as info:
+        TextDataModule(root=tmp_path, cache_dir=str(tmp_path / "cache")).setup("fit")
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("train.jsonl", '{"text": "a", "label": "x"}\n{"text": "b", "label": null}\n',
+     r"train.jsonl: 1 row\(s\) without a label in column 'label', first at row 1"),
+    ("train.csv", "text,label\ngoal match,sport\nchip code,\n",
+     r"train.csv: 1 row\(s\) without a label in column 'label', first at row 1"),
+    ("train.csv", "text,label\n  ,sport\n\t,tech\n",
+     r"every text of .*train.csv \(2\) is empty or whitespace-only; is data.text_column='text'"),
+    ("train.csv", "text,label\n", r"train.csv holds no rows \(only a header\)"),
+    ("train.csv", "text,label\ncaf\xe9,food\n".encode("latin-1"),
+     r"train.csv is not UTF-8 text \(byte 14: invalid continuation byte\); save it as UTF-8"),
+    ("train.jsonl", '{"text": "a", "label": "x"}\n{"text": "b", "label": \n',
+     r"train.jsonl, line 2: not a JSON object"),
+])
+def test_bad_text_files_get_one_line_naming_file_and_row(tmp_path, name, content, expected):
+    assert re.search(expected, text_error(tmp_path, name, content))

@@ -117,6 +117,7 @@ class TextDataModule(SplitDataModule):
                 if col not in ds.column_names:
                     raise ValueError(f"column '{col}' not found in {names[split]} (columns: "
                                      f"{', '.join(ds.column_names)}); set data.{arg}")
+            _check_labels_present(ds, label_col, names[split])
             cleaned[split] = self._drop_empty(ds, split, names[split], stats)
         label_features = {split: ds.features[label_col] for split, ds in raw.items()}
         del raw, ds  # the raw rows are read once more below, through `cleaned`
@@ -152,6 +153,9 @@ class TextDataModule(SplitDataModule):
         if empty and self.split_args["empty_texts"] == "error":
             raise ValueError(f"{len(empty)} empty or whitespace-only text(s) in {name} (first at "
                              f"row {empty[0]}); set data.empty_texts=drop to drop them")
+        if empty and len(empty) == len(ds):
+            raise ValueError(f"every text of {name} ({len(ds)}) is empty or whitespace-only; is "
+                             f"data.text_column={self.columns[0]!r} the column of the texts?")
         if empty:
             log.warning("dropped %d empty or whitespace-only texts from %s", len(empty), name)
         stats[f"{split}_empty_texts_dropped"] = len(empty)
@@ -283,6 +287,15 @@ def _texts(ds: datasets.Dataset, column: str = "text"):
 def _encode(tok: Tokenizer, batch: dict) -> dict:
     ids = [e.ids or [1] for e in tok.encode_batch(batch["text"])]  # no tokens at all -> [UNK]
     return {"input_ids": ids, "length": [len(i) for i in ids]}
+
+
+def _check_labels_present(ds: datasets.Dataset, column: str, name: str) -> None:
+    """A missing label (JSON null, an empty cell) is refused naming the row: it would otherwise
+    become a class of its own ("None", "")."""
+    missing = [i for i, v in enumerate(ds[column]) if v is None or (isinstance(v, str) and not v.strip())]
+    if missing:
+        raise ValueError(f"{name}: {len(missing)} row(s) without a label in column '{column}', first at "
+                         f"row {missing[0]} (counting from 0 after any header); fill or remove them")
 
 
 def _label_str(feature, value) -> str:

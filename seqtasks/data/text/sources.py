@@ -8,6 +8,7 @@ defers reading: a run whose processed cache exists never reads the raw files."""
 from __future__ import annotations
 
 import csv
+import json
 import logging
 from importlib import resources
 from pathlib import Path
@@ -86,32 +87,53 @@ def _open_split_files(split_files: dict[str, Path], cache_dir):
     data_files = {split: str(p) for split, p in split_files.items()}
 
     def read():
+        records = {split: count_records(path) for split, path in split_files.items()}
         try:
             dsd = datasets.load_dataset(fmt, data_files=data_files, cache_dir=cache_dir, **kwargs)
         except Exception as e:  # pyarrow/pandas parse errors: name the files
             raise ValueError(f"could not read {sorted(data_files.values())}: {e}") from e
         for split, path in split_files.items():
-            check_records(path, len(dsd[split]))
+            check_rows_read(path, records[split], len(dsd[split]))
         return dsd, dict(data_files)
 
     return stat_fingerprint(split_files.values()), read
 
 
-def check_records(path: Path, rows_read: int) -> None:
-    """Every record of a CSV, TSV or JSONL file became one row: the file's own records are counted
-    (CSV with strict quoting, TSV split on tabs alone, JSONL by non-blank line) and each record's
-    fields against the header's, so a merged, ragged or lost row is refused naming file and line
-    instead of training on less than the file holds."""
+def count_records(path: Path) -> int | None:
+    """The records of a CSV, TSV or JSONL file, counted by the file's own rules before datasets reads
+    it (CSV with strict quoting, TSV split on tabs alone, JSONL one JSON object per non-blank line),
+    so what datasets or pandas would report in several foreign lines is one line naming the file
+    and line: not UTF-8, a malformed JSON line, a ragged row, an unbalanced quote, no rows at all.
+    None for other formats."""
     if path.suffix not in (".csv", ".tsv", ".jsonl"):
-        return
-    with open(path, newline="", encoding="utf-8", errors="replace") as f:
-        if path.suffix == ".jsonl":
-            records = sum(1 for line in f if line.strip())
-        else:
-            records = _csv_records(path, f)
-    if records != rows_read:
+        return None
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            records = _jsonl_records(path, f) if path.suffix == ".jsonl" else _csv_records(path, f)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason}); save it as UTF-8") from None
+    if records == 0:
+        raise ValueError(f"{path} holds no rows" + ("" if path.suffix == ".jsonl" else " (only a header)"))
+    return records
+
+
+def check_rows_read(path: Path, records: int | None, rows_read: int) -> None:
+    """Every record became one row: refuses a merged or lost row instead of training on less."""
+    if records is not None and records != rows_read:
         raise ValueError(f"{path} holds {records} records but {rows_read} rows were read; a stray quote "
                          "or a line break inside a text can merge rows (use .tsv for texts with quotes)")
+
+
+def _jsonl_records(path: Path, f) -> int:
+    records = 0
+    for number, line in enumerate(f, start=1):
+        if line.strip():
+            try:
+                json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}, line {number}: not a JSON object ({e.msg})") from None
+            records += 1
+    return records
 
 
 def _csv_records(path: Path, f) -> int:
