@@ -221,3 +221,11 @@ def text_error(tmp_path, name: str, content: bytes | str) -> str:
 ])
 def test_bad_text_files_get_one_line_naming_file_and_row(tmp_path, name, content, expected):
     assert re.search(expected, text_error(tmp_path, name, content))
+
+
+def test_a_class_too_rare_to_stratify_is_named(tmp_path):
+    rows = make_rows(30) + [{"text": "the only weather text", "label": "weather"}]
+    write_csv(tmp_path / "train.csv", rows)
+    message = text_error(tmp_path, "train.csv", (tmp_path / "train.csv").read_text())
+    assert re.search(r"cannot carve a stratified test split out of the training rows: class\(es\) "
+                     r"\['weather \(1\)'\] have too few rows", message)

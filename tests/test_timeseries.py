@@ -141,3 +141,13 @@ def test_missing_file_and_bad_options_are_one_line_errors(tmp_path):
         SeriesDataModule(path="x.csv", missing="drop")
     with pytest.raises(ValueError, match="data.horizon=0 must be a positive int"):
         SeriesDataModule(path="x.csv", horizon=0)
+
+
+def test_a_cell_that_is_not_a_time_names_file_column_and_row(tmp_path):
+    path = write_series(tmp_path / "s.csv", n=50)
+    lines = path.read_text().splitlines()
+    lines[5] = "yesterday" + lines[5][lines[5].index(","):]  # data row 4
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"s.csv: time column 'date' has 'yesterday' at row 4, which is "
+                                         r"not a time \(1 such cells\); set data.time_format"):
+        module(path)

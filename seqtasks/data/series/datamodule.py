@@ -132,7 +132,7 @@ class SeriesDataModule(SplitDataModule):
                 f"{path}: time column '{self.time_column}' not found; columns are {list(df.columns)}"
             )
         raw_time = df.pop(self.time_column)
-        time = pd.to_datetime(raw_time.astype(str) if self.time_format else raw_time, format=self.time_format)
+        time = self._parse_times(raw_time, path)
         if self.targets is None:
             self.targets = [c for c in df.columns if c not in self.covariates]
         for col in self.targets + self.covariates:
@@ -159,6 +159,21 @@ class SeriesDataModule(SplitDataModule):
         df.index = pd.DatetimeIndex(time, name=self.time_column)
         df, stats = self._order_by_time(df, stats, path)
         return self._fill_missing(df, stats, path)
+
+    def _parse_times(self, raw: pd.Series, path: Path) -> pd.Series:
+        """The time column as datetimes; a cell that is not a time is refused naming file, column
+        and row (pandas' own error names neither)."""
+        text = raw.astype(str) if self.time_format else raw
+        try:
+            return pd.to_datetime(text, format=self.time_format)
+        except (ValueError, TypeError):
+            parsed = pd.to_datetime(text, format=self.time_format, errors="coerce")
+            bad = np.flatnonzero((parsed.isna() & raw.notna()).to_numpy())
+            row = int(bad[0]) if len(bad) else 0
+            hint = ("check data.time_format" if self.time_format
+                    else "set data.time_format, e.g. %Y-%m-%d %H:%M")
+            raise ValueError(f"{path}: time column '{self.time_column}' has {raw.iloc[row]!r} at row {row}, "
+                             f"which is not a time ({len(bad)} such cells); {hint}") from None
 
     def _order_by_time(self, df: pd.DataFrame, stats: dict, path: Path) -> tuple[pd.DataFrame, dict]:
         duplicates = int(df.index.duplicated().sum())

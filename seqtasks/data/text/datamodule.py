@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 import datasets
+import numpy as np
 import torch
 from filelock import FileLock
 from tokenizers import Tokenizer
@@ -169,8 +170,16 @@ class TextDataModule(SplitDataModule):
         n = len(splits["train"])
         for split, fraction in (("test", test_f), ("validation", val_f)):
             if split not in splits:
-                parts = splits["train"].train_test_split(
-                    test_size=max(1, round(n * fraction)), stratify_by_column="label", seed=seed)
+                try:
+                    parts = splits["train"].train_test_split(
+                        test_size=max(1, round(n * fraction)), stratify_by_column="label", seed=seed)
+                except ValueError as e:  # scikit-learn style wording that names no file or class
+                    names = splits["train"].features["label"].names
+                    counts = np.bincount(splits["train"]["label"], minlength=len(names))
+                    rare = [f"{names[i]} ({c})" for i, c in enumerate(counts) if c < 2]
+                    raise ValueError(f"cannot carve a stratified {split} split out of the training rows: "
+                                     f"class(es) {rare or names} have too few rows ({e}); give a {split} "
+                                     "file, or add rows") from None
                 splits["train"], splits[split] = parts["train"], parts["test"]
         return datasets.DatasetDict({k: splits[k] for k in ("train", "validation", "test")})
 
