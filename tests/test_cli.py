@@ -104,3 +104,11 @@ def test_the_readme_example_runs(text_root, tmp_path, monkeypatch):
     assert report.resolve() == tmp_path / "runs/example/report/report.html" and report.is_file()
     assert set(record) >= {"input", "prediction", "probabilities"}
     assert abs(sum(record["probabilities"].values()) - 1) < 1e-5
+
+
+def test_an_output_dir_that_is_a_file_is_one_line_before_hydra_makes_it(tmp_path, monkeypatch):
+    (tmp_path / "taken").write_text("x")
+    message = script_error(monkeypatch, "train.py", f"output_dir={tmp_path}/taken")
+    assert message == f"error: output_dir={tmp_path}/taken is a file; give a folder for the run"
+    message = script_error(monkeypatch, "train.py", f"output_dir={tmp_path}/taken/run")
+    assert message.startswith(f"error: output_dir={tmp_path}/taken/run cannot be made")

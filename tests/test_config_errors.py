@@ -31,6 +31,9 @@ def test_unknown_override_key_names_the_keys_there_are(monkeypatch, tmp_path):
     message = script_error(monkeypatch, "train.py", "encoder.hidden=8", f"output_dir={tmp_path}/run")
     assert message.startswith("error: unknown key encoder.hidden; encoder has: hidden_size, num_layers,")
     assert "\n" not in message
+    assert "+encoder.hidden" not in message  # LSTMEncoder takes no **kwargs: adding the key cannot help
+    message = script_error(monkeypatch, "train.py", "trainer.fast_dev_run=1", f"output_dir={tmp_path}/run")
+    assert message.endswith("(+trainer.fast_dev_run=VALUE adds a key the config does not list)")
 
 
 def test_an_added_key_must_be_an_argument_of_its_class(tmp_path):

@@ -64,3 +64,24 @@ def test_predict_script_names_a_bad_argument(orphan_ckpt, monkeypatch):
     assert message == "error: unknown argument(s) ['input']; keys: ckpt, inputs, out, batch_size, device"
     assert script_error(monkeypatch, "predict.py", "ckpt=nowhere.ckpt", "inputs=[x]") == \
         "error: ckpt=nowhere.ckpt does not exist"
+
+
+def test_out_is_checked_before_any_prediction(tiny_run, tmp_path, monkeypatch):
+    import seqtasks.export.predict as predict_module
+
+    monkeypatch.setattr(predict_module, "predict", lambda *a, **k: pytest.fail("predicted before out= check"))
+    (tmp_path / "file").write_text("x")
+    for out, reason in ((tmp_path, "is a folder"), (tmp_path / "file" / "p.jsonl", "cannot be written")):
+        message = script_error(monkeypatch, "predict.py", f"ckpt={tiny_run}/checkpoints/best.ckpt",
+                               "inputs=[goal]", f"out={out}")
+        assert message.startswith(f"error: out={out} {reason}")
+
+
+def test_a_truncated_metrics_json_is_named(tiny_run, tmp_path, monkeypatch):
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_run, run_dir, ignore=shutil.ignore_patterns("report*"))
+    (run_dir / "metrics.json").write_text('{"test/acc": 0.9, "val/')
+    message = script_error(monkeypatch, "summarize.py", str(run_dir))
+    assert message.startswith(f"error: {run_dir}/metrics.json is not valid JSON (")

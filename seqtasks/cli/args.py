@@ -3,8 +3,10 @@ like Hydra overrides (numbers, `[a,b]` lists, `data.root=X` nesting), and one-li
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from hydra.errors import InstantiationException
 from omegaconf import OmegaConf
@@ -25,6 +27,16 @@ def parse_args(argv: list[str], allowed: dict[str, str]) -> dict:
     if unknown:
         raise ValueError(f"unknown argument(s) {unknown}; keys: {', '.join(allowed)}")
     return args
+
+
+def check_writable(key: str, path: Path) -> None:
+    """`key=path` names a file that can be written: not a folder, and its folder exists (or can be
+    made) and is writable; checked before any work."""
+    if path.is_dir():
+        raise ValueError(f"{key}={path} is a folder; give a file path")
+    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path("."))
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ValueError(f"{key}={path} cannot be written ({folder} is not a writable folder)")
 
 
 def usage(prog: str, allowed: dict[str, str]) -> str:

@@ -2,7 +2,9 @@
 line), or audio files for task=digits, CSV files for task=forecast; JSON lines (input, prediction,
 probabilities) go to stdout, or to `out=FILE`."""
 
-from seqtasks.cli.args import parse_args, run_main
+from pathlib import Path
+
+from seqtasks.cli.args import check_writable, parse_args, run_main
 
 ARGS = {"ckpt": "checkpoint file (e.g. RUN_DIR/checkpoints/best.ckpt)",
         "inputs": "[text, ...] or a .txt file with one input per line; audio files or folders (digits)",
@@ -17,6 +19,8 @@ def predict_command(argv: list[str]) -> None:
     if "ckpt" not in args or "inputs" not in args:
         raise ValueError("give ckpt=PATH and inputs=[...] (or inputs=FILE.txt)")
     out = args.pop("out", None)
+    if out is not None:
+        check_writable("out", Path(out))  # before any prediction is computed
     write_records(predict(**args), out)
     if out:
         print(f"predictions: {out}")

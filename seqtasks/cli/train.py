@@ -4,7 +4,9 @@ documents them (`--help`, `--cfg job`, `--info defaults`, `-sc install=bash`, `-
 configuration stops before any data is read with one `error: ...` line; SIGINT or SIGTERM stops
 training with a checkpoint and one `interrupted ...` line (exit status 128 + signal)."""
 
+import os
 import sys
+from pathlib import Path
 
 import hydra
 from hydra._internal.utils import get_args_parser
@@ -48,6 +50,19 @@ def precheck(argv: list[str]) -> None:
     if args.help or args.hydra_help or args.shell_completion:
         return
     check_overrides(args.overrides)
+    for override in args.overrides:  # Hydra makes the run directory before anything of ours runs
+        key, _, value = override.partition("=")
+        if key.lstrip("+") == "output_dir" and "${" not in value:
+            check_output_dir(Path(value))
+
+
+def check_output_dir(path: Path) -> None:
+    """output_dir names a folder that exists or can be made: not a file, under a writable folder."""
+    if path.is_file():
+        raise ValueError(f"output_dir={path} is a file; give a folder for the run")
+    folder = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ValueError(f"output_dir={path} cannot be made ({folder} is not a writable folder)")
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from pathlib import Path
@@ -11,6 +12,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
+from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -64,8 +66,23 @@ def check_overrides(overrides: list[str]) -> None:
         groups = load_config([o for o in first if o.split("=")[0] in GROUPS])
         node = OmegaConf.select(groups, parent) if parent else groups
         keys = [str(k) for k in node if not str(k).startswith("_")] if isinstance(node, DictConfig) else []
-        raise ValueError(f"unknown key {key}; {parent or 'the config'} has: {', '.join(keys) or 'no keys'} "
-                         f"(+{key}=VALUE adds a key the config does not list)") from None
+        hint = (f" (+{key}=VALUE adds a key the config does not list)"
+                if _can_add(node, key.rpartition(".")[2]) else "")
+        raise ValueError(f"unknown key {key}; {parent or 'the config'} has: {', '.join(keys) or 'no keys'}"
+                         f"{hint}") from None
+
+
+def _can_add(node, name: str) -> bool:
+    """Whether `+key=VALUE` can help: the node is no `_target_` node, or its class takes `name`
+    (an argument the config leaves out, e.g. trainer.fast_dev_run) or any keyword (**kwargs)."""
+    target = node.get("_target_") if isinstance(node, DictConfig) else None
+    if target is None:
+        return True
+    try:
+        params = inspect.signature(get_object(target)).parameters
+    except (ImportError, AttributeError, ValueError, TypeError):
+        return True
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 def started_together() -> bool:

@@ -87,8 +87,15 @@ def datamodule_from_checkpoint(ckpt: dict, overrides: dict | None = None,
     return datamodule
 
 
-def _read_json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.is_file() else {}
+def read_json(path: Path) -> dict:
+    """A run's JSON file ({} when absent); a truncated or broken one is a one-line error naming it."""
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON ({e.msg} at line {e.lineno}); was the run cut "
+                         "short while writing it?") from None
 
 
 def load_run(run=None, ckpt=None, data_overrides: dict | None = None, with_data: bool = True) -> LoadedRun:
@@ -99,8 +106,8 @@ def load_run(run=None, ckpt=None, data_overrides: dict | None = None, with_data:
                        model=model_from_checkpoint(ckpt_dict), run_dir=run_dir,
                        data_overrides=dict(data_overrides or {}), ckpt_epoch=int(ckpt_dict.get("epoch", -1)))
     if run_dir is not None:
-        loaded.metrics = _read_json(run_dir / "metrics.json")
-        loaded.info = _read_json(run_dir / "run_info.json")
+        loaded.metrics = read_json(run_dir / "metrics.json")
+        loaded.info = read_json(run_dir / "run_info.json")
     if with_data:
         loaded.datamodule = datamodule_from_checkpoint(ckpt_dict, data_overrides)
     return loaded

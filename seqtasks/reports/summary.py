@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from seqtasks.config.safety import check_plain, check_stored_targets
+from seqtasks.reports.runs import read_json
 
 
 def load_runs(run_dirs) -> list[dict]:
@@ -31,7 +32,7 @@ def load_runs(run_dirs) -> list[dict]:
         runs.append({"data": data, "encoder": encoder, "seed": cfg["seed"], "run_dir": run_dir,
                      "task": cfg.get("task", {}).get("_target_", "?").rsplit(".", 1)[-1],
                      "setup": _setup_key(cfg), "config": cfg,
-                     "metrics": json.loads((run_dir / "metrics.json").read_text())})
+                     "metrics": read_json(run_dir / "metrics.json")})
     return runs
 
 
