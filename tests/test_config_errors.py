@@ -65,6 +65,11 @@ def test_values_out_of_range(tmp_path, overrides, message):
     assert config_error(tmp_path, *overrides) == message
 
 
+def test_segment_length_that_does_not_divide_the_lookback_is_found_before_the_series_is_read(tmp_path):
+    assert config_error(tmp_path, "task.segment_length=5", "data.lookback=24", data=FORECAST) == (
+        "task.segment_length=5 must divide the lookback 24 (data.lookback)")
+
+
 def test_forecast_horizon_zero(tmp_path):
     assert config_error(tmp_path, "data.horizon=0", data=FORECAST) == "data.horizon=0 must be a positive int"
 

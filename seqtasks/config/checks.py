@@ -101,7 +101,9 @@ def check_ranges(cfg: dict) -> None:
         raise ValueError(f"encoder.{e}") from None
     task_class = get_object(task["_target_"])
     if hasattr(task_class, "check_options"):  # the project's tasks have it; a user's own may not
-        task_class.check_options(_with_defaults(task["_target_"], task))
+        params = inspect.signature(task_class).parameters
+        from_data = {k: v for k, v in cfg["data"].items() if k in params and k not in task}  # lookback
+        task_class.check_options(_with_defaults(task["_target_"], task) | from_data)
 
 
 def check_config(cfg: DictConfig) -> None:

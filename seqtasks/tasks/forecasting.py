@@ -175,6 +175,10 @@ class Forecaster(pl.LightningModule):
         for name in ("segment_length", "embedding_dim"):
             check_positive_int(name, options[name])
         check_optimizer(options)
+        lookback, segment = options.get("lookback"), options["segment_length"]  # lookback: from the data
+        if options["model"] == "recurrent" and isinstance(lookback, int) and lookback % segment:
+            raise ValueError(f"task.segment_length={options['segment_length']} must divide the lookback "
+                             f"{lookback} (data.lookback)")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, L, C), standardized -> forecast (B, H, K), standardized."""
