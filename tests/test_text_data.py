@@ -229,3 +229,12 @@ def test_a_class_too_rare_to_stratify_is_named(tmp_path):
     message = text_error(tmp_path, "train.csv", (tmp_path / "train.csv").read_text())
     assert re.search(r"cannot carve a stratified test split out of the training rows: class\(es\) "
                      r"\['weather \(1\)'\] have too few rows", message)
+
+
+def test_split_files_may_differ_in_columns_they_do_not_use(tmp_path):
+    write_csv(tmp_path / "train.csv", make_rows(60, seed=1))
+    write_csv(tmp_path / "test.csv", [{**r, "source": "web"} for r in make_rows(20, seed=2)],
+              fields=("text", "label", "source"))
+    data = TextDataModule(root=tmp_path, cache_dir=str(tmp_path / "cache"))
+    data.setup("fit")
+    assert data.stats["test_size"] == 20 and data.splits["test"].column_names[:2] == ["text", "label"]

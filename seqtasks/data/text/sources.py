@@ -89,7 +89,10 @@ def _open_split_files(split_files: dict[str, Path], cache_dir):
     def read():
         records = {split: count_records(path) for split, path in split_files.items()}
         try:
-            dsd = datasets.load_dataset(fmt, data_files=data_files, cache_dir=cache_dir, **kwargs)
+            # one file at a time: split files may differ in columns they do not use
+            dsd = datasets.DatasetDict({
+                split: datasets.load_dataset(fmt, data_files={split: path}, split=split, cache_dir=cache_dir,
+                                             **kwargs) for split, path in data_files.items()})
         except Exception as e:  # pyarrow/pandas parse errors: name the files
             raise ValueError(f"could not read {sorted(data_files.values())}: {e}") from e
         for split, path in split_files.items():
