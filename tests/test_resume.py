@@ -13,6 +13,7 @@ import pytest
 import torch
 from pytorch_lightning.callbacks import Callback
 
+from seqtasks.reports.runs import read_epoch_metrics
 from seqtasks.training.resume import TrainingInterrupted
 from seqtasks.training.train import train
 from tests.conftest import make_rows, tiny_config, write_csv
@@ -55,9 +56,17 @@ def test_interrupted_mid_epoch_and_resumed_equals_uninterrupted(toy, tmp_path, e
     assert info.value.exit_code == 128 + signal.SIGTERM
     saved = torch.load(info.value.checkpoint, weights_only=True)
     assert saved["epoch"] == 1 and saved["sampler_position"] == [1, 3]  # 3 batches of epoch 1 done
+    seconds_before = saved["seqtasks_train_seconds"]  # the part trained before the interruption
 
     resumed = train(tiny_config(toy, cut, *short, "resume=true"))
     assert without_times(resumed) == without_times(whole)
+    assert resumed["train_seconds"] > seconds_before > 0  # the whole run's time, both parts
+    # metrics.csv keeps every epoch: the validation rows and epoch-0 training row match the whole run's
+    rows = {name: read_epoch_metrics(d / "metrics.csv") for name, d in (("whole", tmp_path / "whole"),
+                                                                        ("cut", cut))}
+    assert sorted(rows["cut"]) == sorted(rows["whole"]) == [0, 1]
+    assert rows["cut"][0] == rows["whole"][0]  # the epoch before the interruption came back
+    assert rows["cut"][1]["val/loss"] == rows["whole"][1]["val/loss"]
     a, b = (torch.load(d / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
             for d in (tmp_path / "whole", cut))
     assert all(torch.equal(a[k], b[k]) for k in a)

@@ -18,15 +18,20 @@ log = logging.getLogger(__name__)
 
 
 class ConfigInCheckpoint(Callback):
-    """Stores the resolved config (plain types) and the seqtasks version in every checkpoint, so a
-    checkpoint alone says how to rebuild its model and data."""
+    """Stores the resolved config (plain types), the seqtasks version and the seconds trained so far
+    (over every resumed part) in every checkpoint, so a checkpoint alone says how to rebuild its
+    model and data, and a resumed run's train_seconds counts the whole run."""
 
-    def __init__(self, config: dict):
-        self.config = config
+    def __init__(self, config: dict, seconds_before: float = 0.0):
+        self.config, self.seconds_before, self.started = config, seconds_before, time.perf_counter()
+
+    def on_fit_start(self, trainer, pl_module) -> None:
+        self.started = time.perf_counter()
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint) -> None:
         checkpoint.update(seqtasks_config=self.config, seqtasks_version=__version__,
-                          seqtasks_format=CHECKPOINT_FORMAT)
+                          seqtasks_format=CHECKPOINT_FORMAT,
+                          seqtasks_train_seconds=self.seconds_before + time.perf_counter() - self.started)
 
 
 def configured_callbacks(cfg: DictConfig, task_class) -> list[Callback]:

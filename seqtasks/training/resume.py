@@ -7,6 +7,7 @@ exactly."""
 
 from __future__ import annotations
 
+import csv
 import logging
 import os
 import shutil
@@ -129,6 +130,40 @@ class RelocatableCheckpoint(ModelCheckpoint):
                              ("best_model_path", "kth_best_model_path", "last_model_path")},
                           "best_k_models": best_k}
         super().load_state_dict(state_dict)
+
+
+def earlier_rows(metrics_csv: Path, state: dict) -> list[dict]:
+    """The rows of metrics.csv logged before the checkpoint a resumed run continues from (Lightning's
+    CSV logger deletes the file when it starts): every epoch before the checkpoint's, that epoch
+    too when it had ended, and the per-step rows of an epoch stopped in the middle."""
+    if not metrics_csv.is_file():
+        return []
+    epoch, step = int(state.get("epoch", 0)), int(state.get("global_step", 0))
+    done = (state.get("sampler_position") or [0, 0])[1]
+    with open(metrics_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    def kept(row) -> bool:
+        if not row.get("epoch"):
+            return int(float(row.get("step") or 0)) < step
+        e = int(float(row["epoch"]))
+        return e < epoch or (e == epoch and (not done or int(float(row.get("step") or 0)) < step))
+    return [row for row in rows if kept(row)]
+
+
+def prepend_rows(metrics_csv: Path, earlier: list[dict]) -> None:
+    """Writes metrics.csv as `earlier` rows followed by the file's own, over the union of columns."""
+    later = []
+    if metrics_csv.is_file():
+        with open(metrics_csv, newline="") as f:
+            later = list(csv.DictReader(f))
+    rows = earlier + later
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    tmp = metrics_csv.with_name(f".{metrics_csv.name}.tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(metrics_csv)
 
 
 def check_fresh_start(run_dir: Path, overwrite: bool) -> None:

@@ -39,6 +39,8 @@ from seqtasks.training.resume import (
     RelocatableCheckpoint,
     TrainingInterrupted,
     check_fresh_start,
+    earlier_rows,
+    prepend_rows,
     resume_checkpoint,
 )
 from seqtasks.training.tracking import build_loggers, final_figures_to_trackers, hyperparameters_to_trackers
@@ -53,7 +55,8 @@ def write_atomic(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def build_trainer(cfg: DictConfig, run_dir: Path, resolved: dict, callbacks) -> pl.Trainer:
+def build_trainer(cfg: DictConfig, run_dir: Path, resolved: dict, callbacks,
+                  seconds_before: float = 0.0) -> pl.Trainer:
     """The Trainer of `cfg.trainer` with the run's callbacks: best/last checkpoints, the checkpoint
     on interruption, the config in every checkpoint and per-batch seeds, and with `ema_decay` an
     exponential moving average of the weights that validation, checkpoints and the test use.
@@ -78,7 +81,8 @@ def build_trainer(cfg: DictConfig, run_dir: Path, resolved: dict, callbacks) -> 
     summary = any(isinstance(c, ModelSummary) for c in callbacks)
     return instantiate(cfg.trainer, default_root_dir=run_dir, logger=build_loggers(cfg, run_dir),
                        callbacks=[best, last, InterruptCheckpoint(run_dir / "checkpoints"),
-                                  ConfigInCheckpoint(resolved), SamplerPosition(), BatchSeeds(cfg.seed),
+                                  ConfigInCheckpoint(resolved, seconds_before), SamplerPosition(),
+                                  BatchSeeds(cfg.seed),
                                   EpochLine(task_class.monitor, task_class.monitor_mode),
                                   *callbacks],
                        use_distributed_sampler=False,
@@ -99,9 +103,10 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
     if not cfg.resume:
         check_fresh_start(run_dir, cfg.get("overwrite", False))
     ckpt_path = resume_checkpoint(run_dir, resolved) if cfg.resume else None
-    if ckpt_path is not None:
-        read_seqtasks_checkpoint(ckpt_path)  # plain data and a plain, checked config, or one line
-    trainer = build_trainer(cfg, run_dir, resolved, callbacks)
+    state = read_seqtasks_checkpoint(ckpt_path) if ckpt_path else {}  # plain data, or one line
+    seconds_before = float(state.get("seqtasks_train_seconds", 0.0))  # the parts trained before
+    history = earlier_rows(run_dir / "metrics.csv", state) if ckpt_path else []  # the logger replaces it
+    trainer = build_trainer(cfg, run_dir, resolved, callbacks, seconds_before)
     if trainer.is_global_zero:  # on resume, config.yaml takes the changes FREE_ON_RESUME allows
         run_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(resolved))
@@ -125,7 +130,11 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
                         **data.model_kwargs())
     params = sum(p.numel() for p in model.parameters())
     log.info("model: %s parameters; data: %s", f"{params:,}", data.stats)
-    metrics = fit_and_evaluate(trainer, model, data, ckpt_path)
+    try:
+        metrics = fit_and_evaluate(trainer, model, data, ckpt_path, seconds_before)
+    finally:  # also when interrupted again: metrics.csv keeps every epoch of the run
+        if history and trainer.is_global_zero:
+            prepend_rows(run_dir / "metrics.csv", history)
     metrics.update({"params": params, "best_epoch": _best_epoch(trainer.checkpoint_callback),
                     **{f"data/{k}": v for k, v in data.stats.items()}})
     not_finite = sorted(k for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v))
@@ -152,13 +161,14 @@ def prepare_data(cfg: DictConfig, trainer: pl.Trainer, run_dir: Path) -> pl.Ligh
     return data
 
 
-def fit_and_evaluate(trainer: pl.Trainer, model, data, ckpt_path: Path | None) -> dict[str, float]:
+def fit_and_evaluate(trainer: pl.Trainer, model, data, ckpt_path: Path | None,
+                     seconds_before: float = 0.0) -> dict[str, float]:
     """Fits (from `ckpt_path` when resuming), then validates and tests the best checkpoint; the
     metrics and `train_seconds`. A stop by signal becomes `TrainingInterrupted`."""
     start = time.perf_counter()
     try:
         trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
-        seconds, metrics = round(time.perf_counter() - start, 2), {}
+        seconds, metrics = round(seconds_before + time.perf_counter() - start, 2), {}
         # best.ckpt's state_dict holds the averaged weights; the callback would load the raw ones
         trainer.callbacks = [c for c in trainer.callbacks if not isinstance(c, WeightAveraging)]
         best = None if trainer.fast_dev_run else "best"  # fast_dev_run saves no checkpoint
