@@ -272,3 +272,16 @@ def test_test_source_without_a_split_of_its_own_is_tested_whole(tone_root, tmp_p
             write_tone(other / label / f"{i}.wav", int(label), seed=i)
     dm = digits(tone_root, test_source="folder", test_root=other)
     assert dm.stats["test_size"] == 20  # every file, not a random tenth
+
+
+def test_fsdd_repository_root_reads_its_recordings_folder_and_keeps_its_own_cache(tmp_path):
+    """data.root=<FSDD repository> (audio in recordings/) once read as label folders (one class,
+    'recordings') and, keyed without the root, poisoned the cache of the right root too; now both
+    roots read recordings/ in the FSDD layout, so they share one correct cache."""
+    repo = tmp_path / "free-spoken-digit-dataset"
+    write_tone_digits(repo / "recordings")
+    cache = tmp_path / "cache"
+    for root in (repo, repo / "recordings"):
+        data = digits(root, cache_dir=str(cache))
+        assert sorted(data.label_names) == ["0", "1", "2"]
+    assert len(list((cache / "audio").iterdir())) == 1

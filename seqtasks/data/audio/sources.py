@@ -64,7 +64,18 @@ def open_audio_source(source: str, root=None, hub_id=None, synth=None, cache_dir
     if not files:
         raise FileNotFoundError(f"data.root={root} holds no {'/'.join(AUDIO_SUFFIXES)} files (expected "
                                 f"{{digit}}_{{speaker}}_{{index}}.wav or label_name/file.wav)")
-    return stat_fingerprint(files), lambda skip: _folder_items(root, files, skip)
+    if _is_fsdd_repository(root, files):  # decided from file names, before any decoding
+        log.info("data.root=%s is FSDD's repository: reading its recordings/ folder", root)
+        root = root / "recordings"
+    # the root and its layout shape the labels, so they key the cache beside the files themselves
+    fingerprint = content_key([str(root.resolve()), stat_fingerprint(files)])
+    return fingerprint, lambda skip: _folder_items(root, files, skip)
+
+
+def _is_fsdd_repository(root: Path, files: list[Path]) -> bool:
+    """The folder one gets from FSDD's public repository: every audio file in recordings/, each
+    named {digit}_{speaker}_{index}.wav (read as label folders it would be one class, 'recordings')."""
+    return all(p.parent == root / "recordings" and FSDD_NAME.match(p.stem) for p in files)
 
 
 def _folder_items(root: Path, files: list[Path], skip: Skip) -> list[dict]:
