@@ -112,3 +112,12 @@ def test_an_output_dir_that_is_a_file_is_one_line_before_hydra_makes_it(tmp_path
     assert message == f"error: output_dir={tmp_path}/taken is a file; give a folder for the run"
     message = script_error(monkeypatch, "train.py", f"output_dir={tmp_path}/taken/run")
     assert message.startswith(f"error: output_dir={tmp_path}/taken/run cannot be made")
+
+
+def test_a_run_refused_for_its_data_leaves_no_run_directory(tmp_path, monkeypatch):
+    """Hydra makes the job's directory (.hydra/, train.log) before main; a run refused on its data
+    writes nothing of its own and that directory goes too."""
+    run_dir = tmp_path / "run"
+    message = script_error(monkeypatch, "train.py", "data=files", f"data.root={tmp_path}/nowhere", *TOY,
+                           f"output_dir={run_dir}")
+    assert message.startswith("error: data.root=") and not run_dir.exists()

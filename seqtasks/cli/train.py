@@ -5,6 +5,7 @@ configuration stops before any data is read with one `error: ...` line; SIGINT o
 training with a checkpoint and one `interrupted ...` line (exit status 128 + signal)."""
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from omegaconf import DictConfig
 from seqtasks.config.compose import CONFIG_DIR, check_overrides, job_output_dir
 from seqtasks.training.resume import TrainingInterrupted
 from seqtasks.training.train import train
+
+HYDRA_FILES = {".hydra", "train.log"}  # what Hydra writes into a job's directory before main
 
 
 def one_line(e: BaseException) -> str:
@@ -35,11 +38,20 @@ def hydra_main(cfg: DictConfig) -> None:
         print("interrupted by SIGINT before a checkpoint was saved", file=sys.stderr)
         sys.exit(130)
     except InstantiationException as e:  # a constructor refused a config value
-        sys.exit(f"error: {one_line(e.__cause__ or e)}")
+        refused(cfg, one_line(e.__cause__ or e))
     except (ValueError, TypeError, FileNotFoundError, MisconfigurationException) as e:
-        sys.exit(f"error: {one_line(e)}")
+        refused(cfg, one_line(e))
     except ModuleNotFoundError as e:  # a logger or callback whose package is not installed
-        sys.exit(f"error: {one_line(e)} (pip install 'seqtasks[all]' adds tensorboard, mlflow and rich)")
+        refused(cfg, f"{one_line(e)} (pip install 'seqtasks[all]' adds tensorboard, mlflow and rich)")
+
+
+def refused(cfg: DictConfig, message: str) -> None:
+    """Exits with one error line; the run directory Hydra made for this job goes too when it holds
+    nothing but Hydra's own files (a refused run leaves nothing that looks like a started run)."""
+    run_dir = Path(str(cfg.get("output_dir", "")))
+    if run_dir.is_dir() and not cfg.get("resume") and {p.name for p in run_dir.iterdir()} <= HYDRA_FILES:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    sys.exit(f"error: {message}")
 
 
 def precheck(argv: list[str]) -> None:

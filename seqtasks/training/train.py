@@ -107,16 +107,6 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
     seconds_before = float(state.get("seqtasks_train_seconds", 0.0))  # the parts trained before
     history = earlier_rows(run_dir / "metrics.csv", state) if ckpt_path else []  # the logger replaces it
     trainer = build_trainer(cfg, run_dir, resolved, callbacks, seconds_before)
-    if trainer.is_global_zero:  # on resume, config.yaml takes the changes FREE_ON_RESUME allows
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(resolved))
-    if trainer.is_global_zero and not cfg.resume:
-        info = run_info(command) | ({"smoke_run": smoke} if (smoke := smoke_run(cfg.trainer)) else {})
-        write_atomic(run_dir / "run_info.json", json.dumps(info, indent=2) + "\n")
-        if smoke:
-            log.warning("smoke run (%s): its figures are not results", smoke)
-    if trainer.is_global_zero:
-        hyperparameters_to_trackers(trainer.loggers, resolved)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     # the run directory already holds config.yaml; CSVLogger would only replace metrics.csv
     warnings.filterwarnings("ignore", message="Experiment logs directory .* exists and is not empty")
@@ -125,9 +115,12 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
     if not progress_bar_wanted():
         datasets.disable_progress_bars()
 
-    data = prepare_data(cfg, trainer, run_dir)
+    data = prepare_data(cfg, trainer)  # the data is read and checked before anything is written
     model = instantiate(cfg.task, encoder=instantiate(cfg.encoder), _convert_="all",
                         **data.model_kwargs())
+    if trainer.is_global_zero:
+        write_run_files(run_dir, resolved, data, None if cfg.resume else run_info(command), cfg.trainer)
+        hyperparameters_to_trackers(trainer.loggers, resolved)
     params = sum(p.numel() for p in model.parameters())
     log.info("model: %s parameters; data: %s", f"{params:,}", data.stats)
     try:
@@ -149,16 +142,30 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
     return metrics
 
 
-def prepare_data(cfg: DictConfig, trainer: pl.Trainer, run_dir: Path) -> pl.LightningDataModule:
+def prepare_data(cfg: DictConfig, trainer: pl.Trainer) -> pl.LightningDataModule:
     """The datamodule, set up before the model (sizes such as vocab and classes flow from it). The
     first process of each machine builds caches; the others wait for them in `setup`."""
     data = instantiate(cfg.data)
     if trainer.local_rank == 0:
         data.prepare_data()
     data.setup("fit")
-    if trainer.is_global_zero and isinstance(data, SavesArtifacts):  # tokenizer, labels, scaling
-        data.save_artifacts(run_dir)
     return data
+
+
+def write_run_files(run_dir: Path, resolved: dict, data, info: dict | None, trainer_cfg) -> None:
+    """config.yaml (on resume too: it takes the changes FREE_ON_RESUME allows), run_info.json for a
+    new run (marked when it is a smoke run) and the datamodule's artifacts (tokenizer, labels,
+    scaling), once data and model exist."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(resolved))
+    if info is not None:
+        smoke = smoke_run(trainer_cfg)
+        write_atomic(run_dir / "run_info.json", json.dumps(info | ({"smoke_run": smoke} if smoke else {}),
+                                                           indent=2) + "\n")
+        if smoke:
+            log.warning("smoke run (%s): its figures are not results", smoke)
+    if isinstance(data, SavesArtifacts):
+        data.save_artifacts(run_dir)
 
 
 def fit_and_evaluate(trainer: pl.Trainer, model, data, ckpt_path: Path | None,
