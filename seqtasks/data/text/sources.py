@@ -87,12 +87,15 @@ def _open_split_files(split_files: dict[str, Path], cache_dir):
     data_files = {split: str(p) for split, p in split_files.items()}
 
     def read():
-        records = {split: count_records(path) for split, path in split_files.items()}
+        counted = {split: count_records(path) for split, path in split_files.items()}
+        records = {split: c and c[0] for split, c in counted.items()}
         try:
-            # one file at a time: split files may differ in columns they do not use
+            # one file at a time: split files may differ in columns they do not use; CSV cells are
+            # read as strings ("007" stays "007", not the number 7)
             dsd = datasets.DatasetDict({
                 split: datasets.load_dataset(fmt, data_files={split: path}, split=split, cache_dir=cache_dir,
-                                             **kwargs) for split, path in data_files.items()})
+                                             **kwargs, **_as_strings(fmt, counted[split]))
+                for split, path in data_files.items()})
         except Exception as e:  # pyarrow/pandas parse errors: name the files
             raise ValueError(f"could not read {sorted(data_files.values())}: {e}") from e
         for split, path in split_files.items():
@@ -102,22 +105,29 @@ def _open_split_files(split_files: dict[str, Path], cache_dir):
     return stat_fingerprint(split_files.values()), read
 
 
-def count_records(path: Path) -> int | None:
+def _as_strings(fmt: str, counted) -> dict:
+    """For a CSV/TSV with header `counted[1]`: every column read as a string."""
+    if fmt != "csv" or not counted:
+        return {}
+    return {"features": datasets.Features({name: datasets.Value("string") for name in counted[1]})}
+
+
+def count_records(path: Path) -> tuple[int, list[str]] | None:
     """The records of a CSV, TSV or JSONL file, counted by the file's own rules before datasets reads
     it (CSV with strict quoting, TSV split on tabs alone, JSONL one JSON object per non-blank line),
     so what datasets or pandas would report in several foreign lines is one line naming the file
     and line: not UTF-8, a malformed JSON line, a ragged row, an unbalanced quote, no rows at all.
-    None for other formats."""
+    Returns (records, header); the header is [] for JSONL. None for other formats."""
     if path.suffix not in (".csv", ".tsv", ".jsonl"):
         return None
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            records = _jsonl_records(path, f) if path.suffix == ".jsonl" else _csv_records(path, f)
+        with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a byte-order mark is no text
+            counted = (_jsonl_records(path, f), []) if path.suffix == ".jsonl" else _csv_records(path, f)
     except UnicodeDecodeError as e:
         raise ValueError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason}); save it as UTF-8") from None
-    if records == 0:
+    if counted[0] == 0:
         raise ValueError(f"{path} holds no rows" + ("" if path.suffix == ".jsonl" else " (only a header)"))
-    return records
+    return counted
 
 
 def check_rows_read(path: Path, records: int | None, rows_read: int) -> None:
@@ -139,7 +149,7 @@ def _jsonl_records(path: Path, f) -> int:
     return records
 
 
-def _csv_records(path: Path, f) -> int:
+def _csv_records(path: Path, f) -> tuple[int, list[str]]:
     tsv = path.suffix == ".tsv"
     reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if tsv else csv.reader(f, strict=True)
     try:
@@ -153,7 +163,7 @@ def _csv_records(path: Path, f) -> int:
             records += 1
     except csv.Error as e:
         raise ValueError(f"{path}, line {reader.line_num}: {e} (an unbalanced quote?)") from None
-    return records
+    return records, header
 
 
 def _read_text(path: Path) -> str:
