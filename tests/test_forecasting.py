@@ -147,3 +147,15 @@ def test_predict_refuses_a_csv_shorter_than_the_lookback(tmp_path):
     short = write_series(tmp_path / "short.csv", n=10, y=np.arange(10.0))
     with pytest.raises(ValueError, match="short.csv: 10 rows, fewer than the model's lookback 24"):
         dm.read_inputs([str(short)])
+
+
+def test_predict_refuses_a_non_finite_input_naming_the_file(tmp_path):
+    """A last window holding inf once printed NaN forecasts (not valid JSON) and exited 0."""
+    dm = SeriesDataModule(path="unused.csv", lookback=24, horizon=6)
+    dm.load_state_dict({"targets": ["y"], "covariates": [], "mean": [0.0], "std": [1.0],
+                        "time_column": "date", "lookback": 24, "horizon": 6})
+    y = np.arange(40.0)
+    y[-3] = np.inf
+    bad = write_series(tmp_path / "recent.csv", n=40, y=y)
+    with pytest.raises(ValueError, match=r"recent.csv: column 'y' has a non-finite value inf at row 37"):
+        dm.read_inputs([str(bad)])

@@ -145,7 +145,9 @@ class TextDataModule(SplitDataModule):
                      stats["train_duplicates_removed"])
         for split, ds in splits.items():
             if len(ds) == 0:
-                raise ValueError(f"the {split} split of {names.get(split, names['train'])} is empty")
+                dropped = {k: v for k, v in stats.items() if k.endswith(("_dropped", "_removed")) and v}
+                raise ValueError(f"the {split} split of {names.get(split, names['train'])} is empty"
+                                 + (f" after cleaning (removed: {dropped})" if dropped else ""))
             stats[f"{split}_size"] = len(ds)
         return splits, label_names, stats
 
