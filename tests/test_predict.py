@@ -85,3 +85,12 @@ def test_a_truncated_metrics_json_is_named(tiny_run, tmp_path, monkeypatch):
     (run_dir / "metrics.json").write_text('{"test/acc": 0.9, "val/')
     message = script_error(monkeypatch, "summarize.py", str(run_dir))
     assert message.startswith(f"error: {run_dir}/metrics.json is not valid JSON (")
+
+
+def test_a_prediction_that_is_not_finite_is_refused_not_printed(tmp_path, capsys):
+    from seqtasks.export.predict import write_records
+
+    with pytest.raises(ValueError, match=r"the prediction for 'recent.csv' is not finite \(NaN or inf\)"):
+        write_records([{"input": "a.csv", "forecast": {"y": [1.0]}},
+                       {"input": "recent.csv", "forecast": {"y": [float("nan")]}}], tmp_path / "p.jsonl")
+    assert not (tmp_path / "p.jsonl").exists() and capsys.readouterr().out == ""

@@ -46,8 +46,16 @@ def predict(ckpt, inputs: list[str], batch_size: int | None = None,
 
 
 def write_records(records: list[dict], out=None) -> None:
-    """JSON lines to `out` (a file path) or to stdout."""
-    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    """JSON lines to `out` (a file path) or to stdout; strict JSON: a prediction that is not finite
+    (a model that diverged) is refused naming its input, never printed as NaN."""
+    lines = []
+    for record in records:
+        try:
+            lines.append(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+        except ValueError:
+            raise ValueError(f"the prediction for {record.get('input')!r} is not finite (NaN or inf): "
+                             "the model's output is unusable; nothing was written") from None
+    lines = "".join(lines)
     if out is None:
         sys.stdout.write(lines)
     else:
