@@ -238,3 +238,29 @@ def test_split_files_may_differ_in_columns_they_do_not_use(tmp_path):
     data = TextDataModule(root=tmp_path, cache_dir=str(tmp_path / "cache"))
     data.setup("fit")
     assert data.stats["test_size"] == 20 and data.splits["test"].column_names[:2] == ["text", "label"]
+
+
+def test_cross_validation_folds_partition_training_and_leave_the_test_split_alone(tmp_path):
+    write_csv(tmp_path / "train.csv", make_rows(90, seed=1))
+    write_csv(tmp_path / "validation.csv", make_rows(15, seed=3))
+    write_csv(tmp_path / "test.csv", make_rows(30, seed=2))
+    test_texts = {r["text"] for r in make_rows(30, seed=2)}
+    held_out, trained = [], []
+    for fold in range(3):
+        data = TextDataModule(root=tmp_path, cache_dir=str(tmp_path / "cache"), cv_folds=3, cv_fold=fold,
+                              drop_overlap=False)
+        data.setup("fit")
+        held_out.append(set(data.splits["test"]["text"]))
+        trained.append(set(data.splits["train"]["text"]))
+        assert not held_out[-1] & trained[-1] and not held_out[-1] & test_texts
+        labels = data.splits["test"]["label"]
+        assert sorted(set(labels)) == [0, 1, 2] and max(labels.count(c) for c in range(3)) <= 11  # stratified
+    everything = {r["text"] for r in make_rows(90, seed=1)}
+    assert set().union(*held_out) == everything and sum(map(len, held_out)) == 90  # each row held out once
+
+
+def test_a_fold_outside_the_folds_is_refused():
+    with pytest.raises(ValueError, match=r"data.cv_fold=3 must be in \[0, 3\) \(data.cv_folds\)"):
+        TextDataModule(builtin="bbc_news", cv_folds=3, cv_fold=3)
+    with pytest.raises(ValueError, match=r"data.cv_folds=1 must be a positive int \(>= 2 folds\)"):
+        TextDataModule(builtin="bbc_news", cv_folds=1)

@@ -102,3 +102,15 @@ def test_a_run_whose_metrics_are_not_finite_fails_and_writes_no_metrics_json(tex
                                          r"not written"):
         train(tiny_config(text_root, run_dir, "task.lr=1e30", "trainer.gradient_clip_val=null"))
     assert not (run_dir / "metrics.json").exists()
+
+
+def test_cross_validation_runs_score_cv_and_summarize_averages_the_folds(text_root, tmp_path):
+    from seqtasks.reports import load_runs, summary_table
+
+    runs = [tmp_path / f"fold{i}" for i in range(3)]
+    scores = [train(tiny_config(text_root, run, "data.cv_folds=3", f"data.cv_fold={i}")) for i, run in
+              enumerate(runs)]
+    assert all("cv/acc" in m and not any(k.startswith("test/") for k in m) for m in scores)
+    [row] = summary_table(load_runs(runs)).splitlines()[2:]  # the three folds are one setup
+    mean = 100 * sum(m["cv/acc"] for m in scores) / 3
+    assert f"| {mean:.1f} ± " in row

@@ -42,6 +42,14 @@ class LabelsSteps(Protocol):
 
 
 @runtime_checkable
+class CrossValidated(Protocol):
+    """A datamodule whose test loader serves a held-out fold of the training split when
+    `cv_folds` is set: its scores are cv/*, never test/*."""
+
+    cv_folds: int | None
+
+
+@runtime_checkable
 class HasSpeakers(Protocol):
     """The speaker of each row (audio), for accuracy per speaker."""
 

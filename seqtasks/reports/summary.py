@@ -78,7 +78,7 @@ def _setup_key(cfg: dict) -> str:
     change results (loggers, where the data cache lives, loader workers)."""
     rest = {k: v for k, v in cfg.items() if k not in ("seed", "output_dir", "logger")}
     rest["data"] = {k: v for k, v in cfg.get("data", {}).items()
-                    if k not in ("seed", "cache_dir", "num_workers")}
+                    if k not in ("seed", "cache_dir", "num_workers", "cv_fold")}  # folds: one setup
     return json.dumps(_whole_floats_as_ints(rest), sort_keys=True, default=str)
 
 
@@ -131,7 +131,7 @@ def metric_keys(runs: list[dict]) -> list[str]:
     """Each task's own test metrics that every run has (test/acc for classifiers, test/mse for
     forecasting, ...), then training time and size."""
     common = set.intersection(*(set(r["metrics"]) for r in runs))
-    return sorted(k for k in common if k.startswith("test/")) + [
+    return sorted(k for k in common if k.startswith(("test/", "cv/"))) + [
         k for k in ("train_seconds", "params") if k in common]
 
 

@@ -29,7 +29,7 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 from seqtasks.config.checks import check_config
 from seqtasks.config.safety import load_checkpoint, read_seqtasks_checkpoint
 from seqtasks.data.batching import SamplerPosition
-from seqtasks.data.hooks import SavesArtifacts
+from seqtasks.data.hooks import CrossValidated, SavesArtifacts
 from seqtasks.runtime.devices import supported_precision
 from seqtasks.runtime.environment import progress_bar_wanted, run_info
 from seqtasks.training.callbacks import ConfigInCheckpoint, EpochLine, configured_callbacks
@@ -128,6 +128,8 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
     finally:  # also when interrupted again: metrics.csv keeps every epoch of the run
         if history and trainer.is_global_zero:
             prepend_rows(run_dir / "metrics.csv", history)
+    if isinstance(data, CrossValidated) and data.cv_folds:  # a held-out fold, not the test split
+        metrics = {f"cv/{k[5:]}" if k.startswith("test/") else k: v for k, v in metrics.items()}
     metrics.update({"params": params, "best_epoch": _best_epoch(trainer.checkpoint_callback),
                     **{f"data/{k}": v for k, v in data.stats.items()}})
     not_finite = sorted(k for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v))
@@ -137,7 +139,8 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
     if trainer.is_global_zero:
         write_atomic(run_dir / "metrics.json", json.dumps(metrics, indent=2, allow_nan=False) + "\n")
         final_figures_to_trackers(trainer.loggers, resolved, metrics, run_dir)
-        log.info("test: %s", {k: round(v, 4) for k, v in metrics.items() if k.startswith("test/")})
+        held_out = "cv" if any(k.startswith("cv/") for k in metrics) else "test"
+        log.info("%s: %s", held_out, {k: round(v, 4) for k, v in metrics.items() if k.startswith(held_out)})
         print(f"run directory: {run_dir}")
     return metrics
 

@@ -44,7 +44,7 @@ class TextDataModule(SplitDataModule):
                  empty_texts: str = "drop", tokenizer: str = "word", vocab_size: int = 30000,
                  min_frequency: int = 2, lowercase: bool = True, max_length: int = 256,
                  batch_size: int = 32, bucket: bool = True, num_workers: int = 0, seed: int = 0,
-                 cache_dir: str | None = None):
+                 cache_dir: str | None = None, cv_folds: int | None = None, cv_fold: int = 0):
         super().__init__()
         if empty_texts not in EMPTY_TEXT_POLICIES:
             raise ValueError(f"data.empty_texts='{empty_texts}' is not one of "
@@ -56,8 +56,14 @@ class TextDataModule(SplitDataModule):
             check_positive_int(f"data.{name}", value)
         self.source = dict(root=root, files=files, hub_id=hub_id, builtin=builtin)
         self.columns = (text_column, label_column)
+        if cv_folds is not None:
+            check_positive_int("data.cv_folds", cv_folds, minimum=2, note=" (>= 2 folds)")
+            if isinstance(cv_fold, bool) or not isinstance(cv_fold, int) or not 0 <= cv_fold < cv_folds:
+                raise ValueError(f"data.cv_fold={cv_fold!r} must be in [0, {cv_folds}) (data.cv_folds)")
+        self.cv_folds, self.cv_fold = cv_folds, cv_fold
         self.split_args = dict(val_fraction=val_fraction, test_fraction=test_fraction,
-                               drop_overlap=drop_overlap, empty_texts=empty_texts, seed=seed)
+                               drop_overlap=drop_overlap, empty_texts=empty_texts, seed=seed,
+                               cv=[cv_folds, cv_fold] if cv_folds else None)
         self.tokenizer_args = dict(kind=tokenizer, vocab_size=vocab_size,
                                    min_frequency=min_frequency, lowercase=lowercase)
         self.max_length, self.batch_size, self.bucket = max_length, batch_size, bucket
@@ -136,6 +142,9 @@ class TextDataModule(SplitDataModule):
                 batched=True, batch_size=ROW_BATCH, features=features, remove_columns=ds.column_names)
         del ds
         splits = self._carve_missing_splits(datasets.DatasetDict(cleaned))
+        if self.cv_folds:
+            splits = self._cross_validation_fold(splits)
+            stats.update(cv_folds=self.cv_folds, cv_fold=self.cv_fold)
         if self.split_args["drop_overlap"]:
             held_out = set(_texts(splits["validation"])) | set(_texts(splits["test"]))
             keep = [i for i, t in enumerate(_texts(splits["train"])) if t not in held_out]
@@ -184,6 +193,21 @@ class TextDataModule(SplitDataModule):
                                      "file, or add rows") from None
                 splits["train"], splits[split] = parts["train"], parts["test"]
         return datasets.DatasetDict({k: splits[k] for k in ("train", "validation", "test")})
+
+    def _cross_validation_fold(self, splits: datasets.DatasetDict) -> datasets.DatasetDict:
+        """`data.cv_folds=K data.cv_fold=i`: fold i of a stratified, seeded K-fold of the training
+        split becomes the held-out split (scored as cv/*), the other folds train; validation stays
+        as it was, and the test split is set aside unread by any model."""
+        labels = np.asarray(splits["train"]["label"])
+        rng = np.random.default_rng(self.seed)
+        fold = np.empty(len(labels), dtype=int)
+        for label in np.unique(labels):  # each class dealt round-robin over the folds, shuffled
+            rows = rng.permutation(np.flatnonzero(labels == label))
+            fold[rows] = (np.arange(len(rows)) + rng.integers(self.cv_folds)) % self.cv_folds
+        held_out = fold == self.cv_fold
+        return datasets.DatasetDict({"train": splits["train"].select(np.flatnonzero(~held_out)),
+                                     "validation": splits["validation"],
+                                     "test": splits["train"].select(np.flatnonzero(held_out))})
 
     # ---- loading ---------------------------------------------------------------------------
     def setup(self, stage: str | None = None) -> None:
