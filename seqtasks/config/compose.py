@@ -13,7 +13,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
 from hydra.utils import get_object
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 GROUPS = ("task", "data", "encoder", "trainer", "logger", "callbacks")
@@ -36,11 +36,26 @@ def check_choices(overrides: list[str]) -> None:
 
 
 def load_config(overrides: list[str] | None = None, config_name: str = "train") -> DictConfig:
-    """Composes the config as `scripts/train.py` would (for tests and notebooks)."""
+    """Composes the config as `scripts/train.py` would (the Python API, tests, notebooks). The
+    default output_dir (runs/<task>/<encoder>/<time>, written with Hydra's own resolvers) is
+    resolved here, since no Hydra run will resolve it later."""
     overrides = list(overrides or [])
     check_choices(overrides)
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose(config_name=config_name, overrides=overrides)
+        cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
+    if not HydraConfig.initialized():  # inside a Hydra run its own config stays in place
+        HydraConfig.instance().set_config(cfg)
+        try:
+            output_dir = str(cfg.get("output_dir")) if "output_dir" in cfg else None
+        finally:
+            HydraConfig.instance().cfg = None
+    else:
+        output_dir = str(cfg.output_dir) if "output_dir" in cfg else None
+    with open_dict(cfg):
+        del cfg["hydra"]
+        if output_dir is not None:
+            cfg.output_dir = output_dir
+    return cfg
 
 
 def check_overrides(overrides: list[str]) -> None:
