@@ -29,14 +29,17 @@ def parse_args(argv: list[str], allowed: dict[str, str]) -> dict:
     return args
 
 
-def check_writable(key: str, path: Path) -> None:
-    """`key=path` names a file that can be written: not a folder, and its folder exists (or can be
-    made) and is writable; checked before any work."""
-    if path.is_dir():
-        raise ValueError(f"{key}={path} is a folder; give a file path")
-    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path("."))
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise ValueError(f"{key}={path} cannot be written ({folder} is not a writable folder)")
+def check_writable(key: str, path: Path, folder: bool = False) -> None:
+    """`key=path` names a file (or with `folder`, a folder) that can be written: not the other kind,
+    and the nearest folder that exists on its way is writable; checked before any work."""
+    if path.is_dir() if not folder else path.is_file():
+        raise ValueError(f"{key}={path} is a {'file' if folder else 'folder'}; give a "
+                         f"{'folder for the run' if folder else 'file path'}")
+    start = path if folder else path.parent
+    existing = next((p for p in (start, *start.parents) if p.exists()), Path("."))
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise ValueError(f"{key}={path} cannot be {'made' if folder else 'written'} ({existing} is not "
+                         "a writable folder)")
 
 
 def usage(prog: str, allowed: dict[str, str]) -> str:

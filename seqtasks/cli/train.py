@@ -4,7 +4,6 @@ documents them (`--help`, `--cfg job`, `--info defaults`, `-sc install=bash`, `-
 configuration stops before any data is read with one `error: ...` line; SIGINT or SIGTERM stops
 training with a checkpoint and one `interrupted ...` line (exit status 128 + signal)."""
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from hydra.errors import InstantiationException
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 from omegaconf import DictConfig
 
+from seqtasks.cli.args import check_writable
 from seqtasks.config.compose import CONFIG_DIR, check_overrides, job_output_dir
 from seqtasks.training.resume import TrainingInterrupted
 from seqtasks.training.train import train
@@ -65,16 +65,7 @@ def precheck(argv: list[str]) -> None:
     for override in args.overrides:  # Hydra makes the run directory before anything of ours runs
         key, _, value = override.partition("=")
         if key.lstrip("+") == "output_dir" and "${" not in value:
-            check_output_dir(Path(value))
-
-
-def check_output_dir(path: Path) -> None:
-    """output_dir names a folder that exists or can be made: not a file, under a writable folder."""
-    if path.is_file():
-        raise ValueError(f"output_dir={path} is a file; give a folder for the run")
-    folder = next((p for p in (path, *path.parents) if p.exists()), Path("."))
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise ValueError(f"output_dir={path} cannot be made ({folder} is not a writable folder)")
+            check_writable("output_dir", Path(value), folder=True)
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> None:

@@ -123,3 +123,11 @@ def job_output_dir(cfg: DictConfig) -> str:
         raise ValueError("output_dir names one directory but -m runs several jobs; set "
                          "hydra.sweep.dir=DIR instead (each job gets its own DIR/<job>)")
     return HydraConfig.get().runtime.output_dir
+
+
+def flatten(node, prefix: str = "") -> dict:
+    """{"a": {"b": 1}, "c": 2} -> {"a.b": 1, "c": 2}: config keys as dotted paths."""
+    if isinstance(node, dict) and node:
+        return {k: v for key, value in node.items()
+                for k, v in flatten(value, f"{prefix}.{key}" if prefix else str(key)).items()}
+    return {prefix: node}

@@ -115,34 +115,31 @@ def check_stored_targets(config: Mapping, path: str = "seqtasks_config") -> None
             check_targets(config[key], f"{path}.{key}")
 
 
-def check_targets(node, path: str = "", lightning: bool = False) -> None:
+def check_targets(node, path: str = "") -> None:
     """Refuses any `_target_` (at any depth, `_args_` included) that is not a seqtasks model
-    (`nn.Module` class: encoders, tasks) or datamodule, or with `lightning`, a class that Lightning
-    ships (Trainer, loggers, callbacks); never a function, so building the node cannot run other
-    code (nor a seqtasks function that writes or deletes files)."""
+    (`nn.Module` class: encoders, tasks) or datamodule; never a function, so building the node
+    cannot run other code (nor a seqtasks function that writes or deletes files)."""
     if isinstance(node, Mapping):
         for key, value in node.items():
             where = f"{path}.{key}" if path else str(key)
             if key == "_target_":
-                _check_target(value, where, lightning)
+                _check_target(value, where)
             else:
-                check_targets(value, where, lightning)
+                check_targets(value, where)
     elif isinstance(node, list | tuple):
         for i, value in enumerate(node):
-            check_targets(value, f"{path}[{i}]", lightning)
+            check_targets(value, f"{path}[{i}]")
 
 
-def _check_target(target, where: str, lightning: bool) -> None:
-    package, bases = ("pytorch_lightning", (object,)) if lightning else ("seqtasks", COMPONENT_BASES)
+def _check_target(target, where: str) -> None:
     allowed = False
-    if isinstance(target, str) and target.startswith(package + "."):
-        try:  # imports modules of that package only; the object found must be defined there too
+    if isinstance(target, str) and target.startswith("seqtasks."):
+        try:  # imports seqtasks modules only; the object found must be defined in seqtasks too
             found = get_object(target)
         except (ImportError, AttributeError, ValueError):
             raise ValueError(f"{where}={target!r} does not exist") from None
-        allowed = (isinstance(found, type) and issubclass(found, bases)
-                   and found.__module__.split(".")[0] == package)
+        allowed = (isinstance(found, type) and issubclass(found, COMPONENT_BASES)
+                   and found.__module__.split(".")[0] == "seqtasks")
     if not allowed:
-        what = ("Lightning's own classes (pytorch_lightning.Trainer, loggers, callbacks)" if lightning
-                else "seqtasks models and datamodules")
-        raise ValueError(f"{where}={target!r} is not allowed: a stored config builds only {what}")
+        raise ValueError(f"{where}={target!r} is not allowed: a stored config builds only seqtasks models "
+                         "and datamodules")

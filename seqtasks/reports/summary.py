@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from seqtasks.config.compose import flatten
 from seqtasks.config.safety import check_plain, check_stored_targets
 from seqtasks.reports.runs import read_json
 
@@ -113,18 +114,11 @@ def _difference(setup: str, alike: list[str]) -> str:
     """" (key=value, ...)" of the settings in which `setup` differs from the others of `alike`."""
     if len(alike) < 2:
         return ""
-    flat = [_flat(json.loads(s)) for s in alike]
-    mine = _flat(json.loads(setup))
+    flat = [flatten(json.loads(s)) for s in alike]
+    mine = flatten(json.loads(setup))
     keys = sorted(k for k in set().union(*flat) if len({json.dumps(f.get(k)) for f in flat}) > 1)
     shown = [f"{k}={mine.get(k)}" for k in keys[:3]] + (["..."] if len(keys) > 3 else [])
     return f" ({', '.join(shown)})"
-
-
-def _flat(node, prefix: str = "") -> dict:
-    if isinstance(node, dict) and node:
-        return {k: v for key, value in node.items()
-                for k, v in _flat(value, f"{prefix}.{key}" if prefix else str(key)).items()}
-    return {prefix: node}
 
 
 def metric_keys(runs: list[dict]) -> list[str]:

@@ -20,6 +20,7 @@ from omegaconf import OmegaConf
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from seqtasks.config.compose import flatten
 from seqtasks.config.safety import check_plain, load_checkpoint
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,7 @@ def resume_checkpoint(run_dir: Path, resolved: dict) -> Path:
         check_plain(stored)
     except ValueError as e:
         raise ValueError(f"{run_dir}/config.yaml: {e}") from None
-    saved, now = _flat(stored), _flat(resolved)
+    saved, now = flatten(stored), flatten(resolved)
     changed = sorted(k for k in saved.keys() | now.keys()
                      if k != "resume" and not _free_on_resume(k) and saved.get(k) != now.get(k))
     if changed:
@@ -235,10 +236,3 @@ def resume_checkpoint(run_dir: Path, resolved: dict) -> Path:
 def _free_on_resume(key: str) -> bool:
     return any(key == k or key.startswith(k + ".") for k in FREE_ON_RESUME)
 
-
-def _flat(node, prefix: str = "") -> dict:
-    """{"a": {"b": 1}} -> {"a.b": 1}"""
-    if isinstance(node, dict) and node:
-        return {k: v for key, value in node.items()
-                for k, v in _flat(value, f"{prefix}.{key}" if prefix else str(key)).items()}
-    return {prefix: node}

@@ -12,6 +12,8 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from pytorch_lightning.loggers import CSVLogger, Logger, MLFlowLogger, TensorBoardLogger
 
+from seqtasks.config.compose import flatten
+
 RUN_FIGURES = ("train_seconds", "params", "best_epoch")  # metrics.json keys no Trainer stage logs
 
 
@@ -31,16 +33,7 @@ def flat_hyperparameters(resolved: dict) -> dict[str, str | int | float | bool]:
     """{"encoder": {"hidden_size": 128}} -> {"encoder.hidden_size": 128, ...}, plus the Hydra group
     choices (`data`, `encoder`, `task`, ...) when Hydra composed the config; values that trackers
     cannot hold (None, lists) become strings."""
-    flat: dict = {}
-
-    def walk(node, prefix: str) -> None:
-        if isinstance(node, dict) and node:
-            for key, value in node.items():
-                walk(value, f"{prefix}.{key}" if prefix else str(key))
-        else:
-            flat[prefix] = node if isinstance(node, str | int | float | bool) else str(node)
-
-    walk(resolved, "")
+    flat = {k: v if isinstance(v, str | int | float | bool) else str(v) for k, v in flatten(resolved).items()}
     if HydraConfig.initialized():
         flat |= {group: str(choice) for group, choice in HydraConfig.get().runtime.choices.items()
                  if not group.startswith("hydra") and group not in flat}
