@@ -76,3 +76,38 @@ def test_leave_one_speaker_out_preset_validates_on_synthesized_voices_and_keeps_
     assert (data.source, data.test_speakers, data.speaker_norm) == ("fsdd", ["george"], True)
     assert data.val_source == data.extra_train_source == "tts_digits" and data.val_speakers is None
     assert (data.augment.time_mask, data.augment.speed) == (8, [])  # merged over audio.yaml's block
+
+
+def test_sst2_eps_search_is_a_grid_over_eps_scored_by_mean_cross_validation():
+    from hydra import compose, initialize_config_dir
+
+    from seqtasks.config.compose import CONFIG_DIR
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", ["hparams_search=sst2_eps", "data.root=x"], return_hydra_config=True)
+    assert cfg.hydra.sweeper._target_.endswith("OptunaSweeper")
+    assert cfg.hydra.sweeper.sampler._target_ == "optuna.samplers.GridSampler"
+    assert cfg.hydra.sweeper.direction == "maximize"
+    assert cfg.hydra.sweeper.params == {"task.adversarial_eps": "choice(0.0, 2.0, 5.0, 10.0)"}
+    assert (cfg.optimized_metric, cfg.data.cv_folds, cfg.data.cv_fold) == ("cv/acc", 5, "all")
+    assert cfg.data._target_.endswith("TextDataModule") and cfg.data.max_length == 64  # data=sst2
+    assert cfg.task.embedding_dim == 128  # the SST-2 recipe still applies
+
+
+def test_a_sweep_may_not_choose_on_the_test_split():
+    from seqtasks.config.checks import check_config
+
+    with pytest.raises(ValueError, match=r"optimized_metric=test/acc would choose settings on the test "
+                                         r"split; use val/acc or, with data.cv_folds, cv/acc"):
+        check_config(load_config(["optimized_metric=test/acc"]))
+    with pytest.raises(ValueError, match=r"optimized_metric=acc must name a val/\* or cv/\* metric"):
+        check_config(load_config(["optimized_metric=acc"]))
+
+
+def test_the_objective_is_the_named_metric_and_a_missing_one_is_named():
+    from seqtasks.cli.train import objective
+
+    assert objective({"cv/acc": 0.8, "train_seconds": 3.0}, "cv/acc") == 0.8
+    assert objective({"cv/acc": 0.8}, None) is None
+    with pytest.raises(ValueError, match=r"optimized_metric=val/mse is not among the run's metrics \(cv/acc\)"):
+        objective({"cv/acc": 0.8, "params": 10}, "val/mse")

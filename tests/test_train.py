@@ -104,13 +104,21 @@ def test_a_run_whose_metrics_are_not_finite_fails_and_writes_no_metrics_json(tex
     assert not (run_dir / "metrics.json").exists()
 
 
-def test_cross_validation_runs_score_cv_and_summarize_averages_the_folds(text_root, tmp_path):
+def test_cross_validation_trains_every_fold_and_returns_their_mean(text_root, tmp_path):
     from seqtasks.reports import load_runs, summary_table
 
-    runs = [tmp_path / f"fold{i}" for i in range(3)]
-    scores = [train(tiny_config(text_root, run, "data.cv_folds=3", f"data.cv_fold={i}")) for i, run in
-              enumerate(runs)]
-    assert all("cv/acc" in m and not any(k.startswith("test/") for k in m) for m in scores)
-    [row] = summary_table(load_runs(runs)).splitlines()[2:]  # the three folds are one setup
-    mean = 100 * sum(m["cv/acc"] for m in scores) / 3
-    assert f"| {mean:.1f} ± " in row
+    mean = train(tiny_config(text_root, tmp_path / "cv", "data.cv_folds=3", "data.cv_fold=all"))
+    folds = [json.loads((tmp_path / "cv" / f"fold{i}" / "metrics.json").read_text()) for i in range(3)]
+    assert all("cv/acc" in m and not any(k.startswith("test/") for k in m) for m in folds)
+    assert mean["cv/acc"] == pytest.approx(sum(m["cv/acc"] for m in folds) / 3)
+    assert mean["cv/folds"] == 3 and mean["cv/acc_std"] >= 0
+    written = json.loads((tmp_path / "cv" / "cross_validation.json").read_text())
+    assert written["mean"] == mean and len(written["folds"]) == 3
+    [row] = summary_table(load_runs([tmp_path / "cv"])).splitlines()[2:]  # the folds are one setup
+    assert f"| 0 (3 folds) | {100 * mean['cv/acc']:.1f} ± " in row
+
+
+def test_all_folds_needs_a_fold_count(text_root, tmp_path):
+    with pytest.raises(ValueError, match=r"data.cv_fold=all needs data.cv_folds=K with K >= 2 folds; "
+                                         r"got data.cv_folds=None"):
+        train(tiny_config(text_root, tmp_path / "cv", "data.cv_fold=all"))

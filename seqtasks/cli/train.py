@@ -4,6 +4,7 @@ documents them (`--help`, `--cfg job`, `--info defaults`, `-sc install=bash`, `-
 configuration stops before any data is read with one `error: ...` line; SIGINT or SIGTERM stops
 training with a checkpoint and one `interrupted ...` line (exit status 128 + signal)."""
 
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -27,10 +28,11 @@ def one_line(e: BaseException) -> str:
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="train", version_base="1.3")
-def hydra_main(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> float | None:
+    """One job; returns `optimized_metric` of its metrics, the objective a sweeper (Optuna) reads."""
     try:
         cfg.output_dir = job_output_dir(cfg)  # multirun: each job its own directory
-        train(cfg)
+        return objective(train(cfg), cfg.get("optimized_metric"))
     except TrainingInterrupted as e:
         print(e, file=sys.stderr)
         sys.exit(e.exit_code)
@@ -43,6 +45,15 @@ def hydra_main(cfg: DictConfig) -> None:
         refused(cfg, one_line(e))
     except ModuleNotFoundError as e:  # a logger or callback whose package is not installed
         refused(cfg, f"{one_line(e)} (pip install 'seqtasks[all]' adds tensorboard, mlflow and rich)")
+
+
+def objective(metrics: dict[str, float], name: str | None) -> float | None:
+    if name is None:
+        return None
+    if name not in metrics:
+        raise ValueError(f"optimized_metric={name} is not among the run's metrics "
+                         f"({', '.join(k for k in metrics if '/' in k)})")
+    return float(metrics[name])
 
 
 def refused(cfg: DictConfig, message: str) -> None:
@@ -62,6 +73,10 @@ def precheck(argv: list[str]) -> None:
     if args.help or args.hydra_help or args.shell_completion:
         return
     check_overrides(args.overrides)
+    if any(o.startswith("hparams_search=") for o in args.overrides) and \
+            importlib.util.find_spec("hydra_plugins.hydra_optuna_sweeper") is None:
+        raise ValueError("hparams_search needs Hydra's Optuna sweeper and joblib launcher: "
+                         "pip install 'seqtasks[sweep]'")
     for override in args.overrides:  # Hydra makes the run directory before anything of ours runs
         key, _, value = override.partition("=")
         if key.lstrip("+") == "output_dir" and "${" not in value:

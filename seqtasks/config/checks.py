@@ -21,7 +21,7 @@ HYDRA_KEYS = ("_target_", "_partial_", "_convert_", "_recursive_", "_args_")
 TOP_LEVEL = {"data": dict, "encoder": dict, "task": dict, "trainer": dict, "logger": dict | None,
              "callbacks": dict | None,
              "seed": int, "output_dir": str, "resume": bool, "overwrite": bool,
-             "ema_decay": float | None}
+             "ema_decay": float | None, "optimized_metric": str | None}
 
 
 def _accepts(value, annotation) -> bool:
@@ -106,6 +106,17 @@ def check_ranges(cfg: dict) -> None:
         task_class.check_options(_with_defaults(task["_target_"], task) | from_data)
 
 
+def check_optimized_metric(name: str | None) -> None:
+    """A sweep's objective is a validation or cross-validation score: choosing on test is refused."""
+    if name is None:
+        return
+    if name.startswith("test/"):
+        raise ValueError(f"optimized_metric={name} would choose settings on the test split; use "
+                         f"val/{name[5:]} or, with data.cv_folds, cv/{name[5:]}")
+    if not name.startswith(("val/", "cv/")):
+        raise ValueError(f"optimized_metric={name} must name a val/* or cv/* metric (e.g. val/acc, cv/acc)")
+
+
 def check_config(cfg: DictConfig) -> None:
     """Everything that can be checked before data is read; raises one-line ValueError/TypeError."""
     plain = OmegaConf.to_container(cfg, resolve=True)
@@ -118,6 +129,7 @@ def check_config(cfg: DictConfig) -> None:
         raise ValueError(f"seed={plain['seed']} must lie in [0, 2**32)")
     if plain.get("ema_decay") is not None and not 0 < plain["ema_decay"] < 1:
         raise ValueError(f"ema_decay={plain['ema_decay']} must lie in (0, 1), or be null (no averaging)")
+    check_optimized_metric(plain.get("optimized_metric"))
     for group in ("data", "encoder", "task", "trainer"):
         check_arguments(group, plain[group])
     for section in ("logger", "callbacks"):

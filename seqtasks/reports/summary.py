@@ -13,11 +13,25 @@ from seqtasks.config.safety import check_plain, check_stored_targets
 from seqtasks.reports.runs import read_json
 
 
+def run_directories(paths, depth: int = 2) -> list[Path]:
+    """The run directories (those holding config.yaml) among `paths`; a folder that is not a run
+    but holds runs, up to `depth` levels down, stands for them: a sweep's directory, a trial's
+    folds (`data.cv_fold=all`). Anything else is kept, for load_runs to refuse by name."""
+    found = []
+    for path in map(Path, paths):
+        runs = []
+        if depth and path.is_dir() and not (path / "config.yaml").is_file():
+            inside = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+            runs = [r for r in run_directories(inside, depth - 1) if (r / "config.yaml").is_file()]
+        found += runs or [path]
+    return found
+
+
 def load_runs(run_dirs) -> list[dict]:
     """Each finished run as a dict (data, encoder, seed, metrics, run_dir, task, setup, config; see
-    the dict built below); unfinished runs are refused."""
+    the dict built below); unfinished runs are refused. A folder of runs stands for its runs."""
     runs = []
-    for run_dir in map(Path, run_dirs):
+    for run_dir in run_directories(run_dirs):
         if not (run_dir / "metrics.json").is_file():
             raise FileNotFoundError(f"{run_dir} has no metrics.json (unfinished or not a run)")
         if not (run_dir / "config.yaml").is_file():
@@ -150,7 +164,9 @@ def summary_table(runs: list[dict], keys=None) -> str:
     for label, group in group_runs(runs):
         data, encoder = label.split(" / ", 1)
         cells = [mean_spread(key, [r["metrics"][key] for r in group]) for key in keys]
-        seeds = ",".join(str(r["seed"]) for r in group)
+        seeds = ",".join(str(seed) for seed in dict.fromkeys(r["seed"] for r in group))
+        folds = {r["config"]["data"].get("cv_fold") for r in group if r["config"]["data"].get("cv_folds")}
+        seeds += f" ({len(folds)} folds)" if folds else ""
         lines.append(f"| {data} | {encoder} | {seeds} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

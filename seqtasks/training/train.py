@@ -96,7 +96,11 @@ def train(cfg: DictConfig, command: str | None = None, callbacks=()) -> dict[str
     (default: this process's command line) lands in run_info.json with versions and hardware;
     `callbacks` are added to the Trainer's. Runs in every DDP process: the config is checked
     before any data is read, and the run directory is written by global rank 0 alone. Raises
-    `TrainingInterrupted` when SIGINT or SIGTERM stopped training (`resume=true` continues)."""
+    `TrainingInterrupted` when SIGINT or SIGTERM stopped training (`resume=true` continues).
+    `data.cv_fold=all` trains every fold (`seqtasks.training.cross_validation`) and returns the means."""
+    if cfg.data.get("cv_fold") == "all":
+        from seqtasks.training.cross_validation import cross_validate  # it trains each fold with this
+        return cross_validate(cfg, command, callbacks)
     check_config(cfg)
     run_dir = Path(cfg.output_dir)
     resolved = OmegaConf.to_container(cfg, resolve=True)
