@@ -109,5 +109,6 @@ def test_the_objective_is_the_named_metric_and_a_missing_one_is_named():
 
     assert objective({"cv/acc": 0.8, "train_seconds": 3.0}, "cv/acc") == 0.8
     assert objective({"cv/acc": 0.8}, None) is None
-    with pytest.raises(ValueError, match=r"optimized_metric=val/mse is not among the run's metrics \(cv/acc\)"):
+    with pytest.raises(ValueError, match=r"optimized_metric=val/mse is not among the run.s metrics "
+                                         r"\(cv/acc\)"):
         objective({"cv/acc": 0.8, "params": 10}, "val/mse")

@@ -1,4 +1,4 @@
-"""The `seqtasks` command: `seqtasks train|evaluate|predict|compare|summarize|benchmark ARGS...`,
+"""The `seqtasks` command: `seqtasks train|evaluate|predict|export|compare|summarize|benchmark ARGS...`,
 also `python -m seqtasks ...`. Each subcommand is the same code as `python scripts/<name>.py`."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import sys
 
 COMMANDS = {"train": "train a run (Hydra overrides: task=text data=trec encoder=rnn ...)",
             "evaluate": "write the evaluation report of a run (run=RUN_DIR or ckpt=PATH)",
-            "predict": "predict new inputs with a checkpoint (ckpt=PATH inputs=[...])",
+            "predict": "predict new inputs (ckpt=PATH or model=EXPORTED.onnx, inputs=[...])",
+            "export": "export a checkpoint to ONNX, optionally int8 (ckpt=PATH [quantize=int8])",
             "compare": "put runs of one task side by side (RUN_DIR...)",
             "summarize": "mean ± std over seeds as a Markdown table (RUN_DIR...)",
             "benchmark": "the benchmark suite (--out FILE.json [--quick])"}

@@ -174,6 +174,8 @@ class _RecurrentEncoder(nn.Module):
             )
 
     def _check_inputs(self, x: Tensor, lengths: Tensor) -> None:
+        if torch.jit.is_tracing() or torch.compiler.is_exporting():  # a graph holds no checks (export)
+            return
         if x.dim() != 3 or x.shape[-1] != self.input_size:
             raise ValueError(f"x must be (B, T, {self.input_size}), got {tuple(x.shape)}")
         B, T, F = x.shape

@@ -1,7 +1,7 @@
 """`predict(ckpt, inputs) -> records`: a checkpoint alone (model weights, resolved config and the
-datamodule's state, e.g. the tokenizer) turns raw inputs into predictions, batched, on the GPU when
-there is one. Reading inputs is the datamodule's (`read_inputs`, `predict_loader`: text strings or
-.txt files for text; audio or CSV for other tasks); shaping records is the task report's."""
+datamodule's state, e.g. the tokenizer) or an exported model (`model=model.onnx`) turns raw inputs
+into predictions, batched, on the GPU when there is one; see `seqtasks.export.predictor.Predictor`,
+which loads once for many calls."""
 
 from __future__ import annotations
 
@@ -9,40 +9,22 @@ import json
 import sys
 from pathlib import Path
 
-import torch
-from lightning_fabric.utilities.apply_func import move_data_to_device
-
-from seqtasks.data.hooks import ReadsRawInputs
-from seqtasks.reports.registry import task_report_for
-from seqtasks.reports.runs import datamodule_from_checkpoint, model_from_checkpoint, read_checkpoint
+from seqtasks.export.predictor import Predictor
 
 
-def predict(ckpt, inputs: list[str], batch_size: int | None = None,
-            device: str | None = None) -> list[dict]:
-    """One record per input, e.g. {"input", "prediction", "probabilities"} for classifiers."""
-    path = Path(ckpt)
-    if not path.is_file():
-        raise FileNotFoundError(f"ckpt={path} does not exist")
-    state = read_checkpoint(path)
-    model = model_from_checkpoint(state)
-    datamodule = datamodule_from_checkpoint(state, {"batch_size": batch_size} if batch_size else None,
-                                            setup=False)
-    if not isinstance(datamodule, ReadsRawInputs):
-        raise ValueError(f"{type(datamodule).__name__} cannot read raw inputs (no read_inputs and "
-                         "predict_loader)")
-    items = datamodule.read_inputs([inputs] if isinstance(inputs, str | Path) else list(inputs))
-    if not items:
-        raise ValueError("inputs: nothing to predict (empty list or empty file)")
-    report = task_report_for(type(model))
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    model.to(device)
-    outputs, batches = [], []
-    with torch.no_grad():
-        for i, batch in enumerate(datamodule.predict_loader(items)):
-            output = model.predict_step(move_data_to_device(batch, device), i)
-            outputs.append(move_data_to_device(output, "cpu"))
-            batches.append(batch)
-    return report.records(report.collect(outputs, batches, model), items, model)
+def predict(ckpt=None, inputs: list[str] = (), batch_size: int | None = None,
+            device: str | None = None, model=None, threads: int | None = None) -> list[dict]:
+    """One record per input, e.g. {"input", "prediction", "probabilities"} for classifiers; from
+    `ckpt=PATH` (torch) or `model=model.onnx` (onnxruntime), exactly one of them."""
+    if (ckpt is None) == (model is None):
+        raise ValueError("give exactly one of ckpt=PATH (a checkpoint) or model=PATH (an exported model)")
+    if ckpt is not None:
+        predictor = Predictor.from_checkpoint(ckpt, device=device, batch_size=batch_size)
+    else:
+        if device not in (None, "cpu", "cuda"):
+            raise ValueError(f"device={device!r} is not one of ['cpu', 'cuda']")
+        predictor = Predictor.from_exported(model, batch_size=batch_size, threads=threads)
+    return predictor.predict(inputs)
 
 
 def write_records(records: list[dict], out=None) -> None:

@@ -79,15 +79,17 @@ def register_task_report(*class_names: str) -> Callable[[TaskReport], TaskReport
     return register
 
 
-def task_report_for(model_class: type) -> TaskReport:
+def task_report_for(model_class: type | str) -> TaskReport:
+    """The report of a task class (through its bases) or of a task class's name."""
     import seqtasks.reports.tasks as plugins  # every module in it registers itself on import
 
     for module in pkgutil.iter_modules(plugins.__path__):
         importlib.import_module(f"{plugins.__name__}.{module.name}")
-    for cls in model_class.__mro__:
-        if cls.__name__ in TASK_REPORTS:
-            return TASK_REPORTS[cls.__name__]
-    raise ValueError(f"no report registered for task {model_class.__name__}; registered: "
+    names = [model_class] if isinstance(model_class, str) else [c.__name__ for c in model_class.__mro__]
+    for name in names:
+        if name in TASK_REPORTS:
+            return TASK_REPORTS[name]
+    raise ValueError(f"no report registered for task {names[0]}; registered: "
                      f"{', '.join(sorted(TASK_REPORTS))} (add one in seqtasks/reports/tasks/)")
 
 

@@ -25,7 +25,8 @@ def cross_validate(cfg: DictConfig, command: str | None = None, callbacks=()) ->
     that finished is read back, an interrupted one resumed, the rest trained."""
     folds = cfg.data.get("cv_folds")
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
-        raise ValueError(f"data.cv_fold=all needs data.cv_folds=K with K >= 2 folds; got data.cv_folds={folds!r}")
+        raise ValueError(f"data.cv_fold=all needs data.cv_folds=K with K >= 2 folds; "
+                         f"got data.cv_folds={folds!r}")
     run_dir = Path(cfg.output_dir)
     per_fold = [_one_fold(cfg, i, run_dir / f"fold{i}", command, callbacks) for i in range(folds)]
     names = sorted(set.intersection(*(set(m) for m in per_fold)))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -74,6 +77,20 @@ class AddingDataModule(SplitDataModule):
     def state_dict(self) -> dict:
         return dict(seq_len=self.seq_len)
 
+    def read_inputs(self, inputs: list[str]) -> list[str]:
+        """CSV files to predict, one sequence each: two columns, `value` and `marker` (1 on the two
+        steps to add), one row per step; each is checked here, before any prediction."""
+        for item in inputs:
+            _read_sequence(Path(str(item)))
+        return [str(item) for item in inputs]
+
+    def predict_loader(self, paths: list[str]) -> DataLoader:
+        """Batches (x [B, T, 2], placeholder targets [B]) in input order; sequences of different
+        lengths go one per batch (the task reads every step)."""
+        rows = [(x, torch.zeros(())) for x in map(_read_sequence, map(Path, paths))]
+        same_length = len({len(x) for x, _ in rows}) == 1
+        return DataLoader(rows, batch_size=self.batch_size if same_length else 1, shuffle=False)
+
     def probe_batch(self, n: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
         """A fixed batch from the test split for gradient-norm measurements."""
         x, y = self.splits["test"].tensors
@@ -82,3 +99,27 @@ class AddingDataModule(SplitDataModule):
     def _loader(self, split: str) -> DataLoader:
         return epoch_loader(self.splits[split], self.batch_size, shuffle=split == "train",
                             seed=self.seed, trainer=self.trainer, num_workers=self.num_workers)
+
+
+def _read_sequence(path: Path) -> torch.Tensor:
+    """One adding-problem sequence from a CSV with `value` and `marker` columns -> (T, 2)."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise FileNotFoundError(f"inputs: {path} does not exist")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
+        raise ValueError(f"inputs: {path} is not a readable CSV ({' '.join(str(e).split())[:120]})") from None
+    missing = [c for c in ("value", "marker") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"inputs: {path} has no column {missing[0]!r} (columns: {list(frame.columns)}); "
+                         "the adding problem reads value,marker rows")
+    x = frame[["value", "marker"]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(x).all(1)
+    if bad.any():
+        raise ValueError(f"inputs: {path} data row {int(np.argmax(bad)) + 1} holds a missing, non-numeric "
+                         "or non-finite value")
+    if len(x) < 2:
+        raise ValueError(f"inputs: {path} has {len(x)} rows; a sequence needs at least 2")
+    return torch.tensor(x, dtype=torch.float32)

@@ -36,7 +36,7 @@ def collect(outputs: list, batches: list, model=None) -> Outputs:
     prediction = as_steps(torch.cat(outputs).float())  # -> (N, H, C)
     target = as_steps(torch.cat([b[-1] for b in batches]).float())
     out = {"prediction": prediction, "target": target}
-    if all(b[0].ndim == 3 for b in batches):
+    if all(b[0].ndim == 3 for b in batches) and len({b[0].shape[1] for b in batches}) == 1:  # one length
         out["history"] = torch.cat([b[0] for b in batches]).double().numpy()  # -> (N, L, F)
     if not (hasattr(model, "mean") and hasattr(model, "std")) or "history" not in out:
         return out
