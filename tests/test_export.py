@@ -140,3 +140,14 @@ def test_int8_model_is_written_and_predicts_the_same_classes_on_the_toy_text(tex
     full = Predictor.from_exported(files["onnx"])
     small = Predictor.from_exported(tmp_path / "export", int8=True)
     assert [r["prediction"] for r in small.predict(TEXTS)] == [r["prediction"] for r in full.predict(TEXTS)]
+
+
+def test_export_benchmark_measures_each_runner_on_the_whole_test_split(tiny_run):
+    from seqtasks.benchmark.export import export_benchmark, markdown_table
+
+    result = export_benchmark([tiny_run], log=lambda m: None)[tiny_run.name]
+    runners = ("torch_fp32", "onnxruntime_fp32", "onnxruntime_int8")
+    assert all(result[r]["test_rows"] == 24 and 0 < result[r]["p50_ms"] <= result[r]["p95_ms"] for r in runners)
+    assert result["torch_fp32"]["test_acc"] == result["onnxruntime_fp32"]["test_acc"]  # the same model
+    assert result["feature_ms_per_input"] is None  # text is read from ids
+    assert len(markdown_table({"tiny": result}).splitlines()) == 2 + 3
