@@ -147,7 +147,25 @@ def test_export_benchmark_measures_each_runner_on_the_whole_test_split(tiny_run)
 
     result = export_benchmark([tiny_run], log=lambda m: None)[tiny_run.name]
     runners = ("torch_fp32", "onnxruntime_fp32", "onnxruntime_int8")
-    assert all(result[r]["test_rows"] == 24 and 0 < result[r]["p50_ms"] <= result[r]["p95_ms"] for r in runners)
+    assert all(result[r]["test_rows"] == 24 for r in runners)
+    assert all(0 < result[r]["p50_ms"] <= result[r]["p95_ms"] for r in runners)
     assert result["torch_fp32"]["test_acc"] == result["onnxruntime_fp32"]["test_acc"]  # the same model
     assert result["feature_ms_per_input"] is None  # text is read from ids
     assert len(markdown_table({"tiny": result}).splitlines()) == 2 + 3
+
+
+def test_an_exported_file_that_is_not_onnx_is_one_line(text_data, tmp_path):
+    ckpt = trained(tmp_path, "data=files", f"data.root={text_data}", "task.embedding_dim=8")
+    files = export_model(ckpt, tmp_path / "export")
+    files["onnx"].write_bytes(b"not a model at all")
+    with pytest.raises(ValueError, match=r"model=.*model.onnx is not a readable ONNX model \("):
+        Predictor.from_exported(files["onnx"])
+    with pytest.raises(ValueError, match=r"no model.json beside it"):
+        Predictor.from_exported(ckpt)
+
+
+def test_a_text_model_given_audio_says_what_it_reads(text_data, tmp_path):
+    ckpt = trained(tmp_path, "data=files", f"data.root={text_data}", "task.embedding_dim=8")
+    clip = write_tone(tmp_path / "call.wav", 1)
+    with pytest.raises(ValueError, match=r"inputs: .*call.wav is a .wav file, but this model reads text"):
+        Predictor.from_exported(export_model(ckpt, tmp_path / "export")["onnx"]).predict([str(clip)])

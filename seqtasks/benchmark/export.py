@@ -4,6 +4,7 @@ onnxruntime int8, all measured in one process so that they compare as ratios."""
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import tempfile
 import time
@@ -48,7 +49,7 @@ def _export_benchmark(run_dirs: list[Path], log) -> dict[str, dict]:
 
 def _measure(predictor: Predictor, data) -> dict:
     data.batch_size = 1
-    singles = [b for _, b in zip(range(LATENCY_ROWS + WARMUP), data.test_dataloader())]
+    singles = list(itertools.islice(data.test_dataloader(), LATENCY_ROWS + WARMUP))
     seconds = []
     for i, batch in enumerate(singles):
         start = time.perf_counter()

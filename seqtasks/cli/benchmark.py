@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None, prog: str = "seqtasks benchmark") -> Non
     if args.export_runs is not None:
         missing = [str(r) for r in args.export_runs if not (r / "checkpoints" / "best.ckpt").is_file()]
         if missing or not args.export_runs:
-            parser.error(f"--export-runs: no checkpoints/best.ckpt in {', '.join(missing) or 'an empty list'}")
+            where = ", ".join(missing) or "an empty list"
+            parser.error(f"--export-runs: no checkpoints/best.ckpt in {where}")
         from seqtasks.benchmark.export import export_benchmark, markdown_table
 
         result = export_benchmark(args.export_runs, log=lambda m: print(m, file=sys.stderr))

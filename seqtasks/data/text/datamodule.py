@@ -28,6 +28,9 @@ EMPTY_TEXT_POLICIES = ("drop", "error")
 ROW_BATCH = 1000  # rows read (and mapped) at a time while preparing
 
 
+NOT_TEXT = (".wav", ".flac", ".mp3", ".ogg", ".csv", ".parquet", ".onnx", ".ckpt")  # files, not texts
+
+
 class TextDataModule(SplitDataModule):
     """Labelled texts from files, a label-folder tree, the hub or a shipped corpus.
 
@@ -285,6 +288,9 @@ class TextDataModule(SplitDataModule):
                 texts += [line for line in path.read_text().splitlines() if line.strip()]
             elif path.suffix == ".txt":
                 raise FileNotFoundError(f"inputs: text file {path} does not exist")
+            elif path.suffix.lower() in NOT_TEXT and path.is_file():
+                raise ValueError(f"inputs: {path} is a {path.suffix} file, but this model reads text "
+                                 "(literal texts, or .txt files with one text per line)")
             else:
                 texts.append(str(item))
         return texts
