@@ -40,7 +40,8 @@ def load_checkpoint(path: Path) -> dict:
                              f"import {found.group(1)}), and loading it could run code; seqtasks "
                              "checkpoints never do") from None
         raise _unreadable(path) from None
-    except (EOFError, RuntimeError, zipfile.BadZipFile, OSError, ValueError, UnicodeDecodeError):
+    except (EOFError, RuntimeError, zipfile.BadZipFile, OSError, ValueError, UnicodeDecodeError,
+            IndexError, KeyError, TypeError, MemoryError):  # random bytes fail in any of these ways
         raise _unreadable(path) from None
 
 
