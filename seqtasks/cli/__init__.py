@@ -1,5 +1,6 @@
-"""The `seqtasks` command: `seqtasks train|evaluate|predict|export|compare|summarize|benchmark ARGS...`,
-also `python -m seqtasks ...`. Each subcommand is the same code as `python scripts/<name>.py`."""
+"""The `seqtasks` command: `seqtasks COMMAND ARGS...` (train, evaluate, predict, export, compare,
+summarize, benchmark, recordings), also `python -m seqtasks ...`. Each subcommand is the same code
+as `python scripts/<name>.py`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ COMMANDS = {"train": "train a run (Hydra overrides: task=text data=trec encoder=
             "export": "export a checkpoint to ONNX, optionally int8 (ckpt=PATH [quantize=int8])",
             "compare": "put runs of one task side by side (RUN_DIR...)",
             "summarize": "mean ± std over seeds as a Markdown table (RUN_DIR...)",
-            "benchmark": "the benchmark suite (--out FILE.json [--quick])"}
+            "benchmark": "the benchmark suite (--out FILE.json [--quick])",
+            "recordings": "test recordings of digit strings from held-out speakers' clips (root=... out=...)"}
 
 
 def usage() -> str:

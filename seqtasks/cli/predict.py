@@ -12,7 +12,9 @@ ARGS = {"ckpt": "checkpoint file (e.g. RUN_DIR/checkpoints/best.ckpt)",
         "inputs": "[text, ...] or a .txt file with one input per line; audio files or folders (digits)",
         "out": "JSON-lines file (default: stdout)", "batch_size": "inputs per batch (default: the run's)",
         "device": "cpu or cuda (default: cuda when present)",
-        "threads": "onnxruntime threads (model=... only; default: all cores)"}
+        "threads": "onnxruntime threads (model=... only; default: all cores)",
+        "mode": "clip (one prediction per input) or sequence (digits: a digit string per recording)",
+        "segments": "mode=sequence: segmenter settings, e.g. segments.start_db=12 (docs/runs.md)"}
 
 
 def predict_command(argv: list[str]) -> None:

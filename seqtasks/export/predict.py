@@ -9,13 +9,22 @@ import json
 import sys
 from pathlib import Path
 
+from seqtasks.data.audio.segments import SegmentSettings
 from seqtasks.export.predictor import Predictor
+from seqtasks.export.sequence import transcribe
+
+PREDICT_MODES = ("clip", "sequence")  # sequence: digit strings from long recordings
 
 
 def predict(ckpt=None, inputs: list[str] = (), batch_size: int | None = None,
-            device: str | None = None, model=None, threads: int | None = None) -> list[dict]:
+            device: str | None = None, model=None, threads: int | None = None, mode: str = "clip",
+            segments: dict | None = None) -> list[dict]:
     """One record per input, e.g. {"input", "prediction", "probabilities"} for classifiers; from
-    `ckpt=PATH` (torch) or `model=model.onnx` (onnxruntime), exactly one of them."""
+    `ckpt=PATH` (torch) or `model=model.onnx` (onnxruntime), exactly one of them. `mode=sequence`
+    (digits): each input is a recording of several digits -> {"input", "digits", "segments"}."""
+    if mode not in PREDICT_MODES:
+        raise ValueError(f"mode={mode!r} is not one of {list(PREDICT_MODES)}")
+    settings = SegmentSettings.from_dict(segments)
     if (ckpt is None) == (model is None):
         raise ValueError("give exactly one of ckpt=PATH (a checkpoint) or model=PATH (an exported model)")
     if ckpt is not None:
@@ -24,7 +33,7 @@ def predict(ckpt=None, inputs: list[str] = (), batch_size: int | None = None,
         if device not in (None, "cpu", "cuda"):
             raise ValueError(f"device={device!r} is not one of ['cpu', 'cuda']")
         predictor = Predictor.from_exported(model, batch_size=batch_size, threads=threads)
-    return predictor.predict(inputs)
+    return transcribe(predictor, inputs, settings) if mode == "sequence" else predictor.predict(inputs)
 
 
 def write_records(records: list[dict], out=None) -> None:

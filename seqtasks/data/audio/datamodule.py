@@ -289,9 +289,14 @@ class DigitsDataModule(SplitDataModule):
     def predict_loader(self, paths: list[str]) -> DataLoader:
         """Audio files -> batches (frames [B, T, F], lengths [B], dummy labels [B]) in input order;
         a bad file stops with its name and reason."""
-        raw = [self.featurizer(decode_audio(p, self.audio_args["sample_rate"], self.trim_db).waveform)
-               for p in paths]
-        if self.speaker_norm:  # the inputs given together are taken as one speaker
+        rate = self.audio_args["sample_rate"]
+        return self.waveform_loader([decode_audio(p, rate, self.trim_db).waveform for p in paths])
+
+    def waveform_loader(self, waveforms: list[torch.Tensor]) -> DataLoader:
+        """Waveforms (samples,) at the data's rate, already trimmed -> batches as `predict_loader`'s;
+        with `speaker_norm` the waveforms given together are taken as one speaker."""
+        raw = [self.featurizer(w) for w in waveforms]
+        if self.speaker_norm:
             self.speaker_stats["<inputs>"] = speaker_statistics(raw, ["<inputs>"] * len(raw))["<inputs>"]
         frames = [self.normalize(f, "<inputs>") for f in raw]
         collate = lambda rows: (*pad_frames(rows), torch.zeros(len(rows), dtype=torch.long))  # noqa: E731

@@ -44,10 +44,8 @@ def open_audio_source(source: str, root=None, hub_id=None, synth=None, cache_dir
     if source not in SOURCES:
         raise ValueError(f"data.source='{source}' is not one of {list(SOURCES)}")
     if source == "tts_digits":
-        settings = synth_settings(synth)
-        key = content_key(settings)
-        folder = cache_dir / "tts_digits" / key
-        return f"tts-{key}", lambda skip: _tts_items(_synthesized(folder, settings), skip)
+        folder, settings = tts_folder(synth, cache_dir), synth_settings(synth)
+        return f"tts-{folder.name}", lambda skip: _tts_items(_synthesized(folder, settings), skip)
     if source == "hub":
         if not hub_id:
             raise ValueError("data.source=hub needs data.hub_id=NAME")
@@ -103,6 +101,11 @@ def _folder_items(root: Path, files: list[Path], skip: Skip) -> list[dict]:
             skip("bad_name", str(p.relative_to(root)), "lies deeper than label_name/file")
     return [dict(name=str(p.relative_to(root)), audio=str(p), label=p.parent.name, speaker="", take=-1,
                  group="") for p in files if p.parent.parent == root]
+
+
+def tts_folder(synth: dict | None, cache_dir: Path) -> Path:
+    """Where the synthesized corpus of `synth` settings lies (or will lie) in the cache."""
+    return Path(cache_dir) / "tts_digits" / content_key(synth_settings(synth))
 
 
 def _synthesized(folder: Path, settings: dict) -> Path:
