@@ -14,8 +14,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from seqtasks.encoders.base import SequenceEncoder, run_layers
 from seqtasks.encoders.explicit import ExplicitGRU, ExplicitLSTM, ExplicitRNN
-from seqtasks.values import check_fraction, check_positive_int
 
 IMPLS = ("explicit", "fused")
 WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -26,19 +26,9 @@ def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"{name}={value!r} is not one of {sorted(allowed)}")
 
 
-def _check_positive_int(name: str, value: Any) -> None:
-    check_positive_int(name, value)
-
-
-def _check_dropout(value: Any) -> None:
-    check_fraction("dropout", value)
-
-
-class _RecurrentEncoder(nn.Module):
-    """Shared base: validation, packing, summary extraction and ``output_dim``.
-
-    Subclasses name their fused torch class and their explicit twin.
-    """
+class _RecurrentEncoder(SequenceEncoder):
+    """torch's recurrent layers behind `SequenceEncoder`: packing on the GPU, unpacked layers on the
+    CPU. Subclasses name their fused torch class and their explicit twin."""
 
     fused_class: type[nn.RNNBase]
     explicit_class: type[nn.Module]
@@ -54,28 +44,15 @@ class _RecurrentEncoder(nn.Module):
         impl: str = "fused",
         **rnn_options: Any,
     ) -> None:
-        super().__init__()
-        for name, value in [
-            ("input_size", input_size),
-            ("hidden_size", hidden_size),
-            ("num_layers", num_layers),
-        ]:
-            _check_positive_int(name, value)
-        _check_dropout(dropout)
+        super().__init__(input_size, hidden_size, num_layers, bidirectional, dropout)
         _check_choice("impl", impl, IMPLS)
-        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
-        self.bidirectional, self.dropout, self.impl = bool(bidirectional), float(dropout), impl
+        self.impl = impl
         options = dict(num_layers=num_layers, bidirectional=self.bidirectional, dropout=dropout)
         options.update(rnn_options)
         if impl == "fused":
             self.rnn = self.fused_class(input_size, hidden_size, batch_first=True, **options)
         else:
             self.rnn = self.explicit_class(input_size, hidden_size, **options)
-
-    @property
-    def output_dim(self) -> int:
-        """Feature size of ``outputs`` and ``summary``: ``hidden_size * num_directions``."""
-        return self.hidden_size * (2 if self.bidirectional else 1)
 
     def forward(self, x: Tensor, lengths: Tensor, *, return_gates: bool = False):
         """Encode a padded batch.
@@ -118,31 +95,13 @@ class _RecurrentEncoder(nn.Module):
             packed_out, state = self.rnn(packed)  # state rows come back in the batch's order
             outputs, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=x.shape[1])
             return outputs, state  # -> (B, T, D), h_n or (h_n, c_n)
-        B, T, _ = x.shape
-        lengths = lengths.to(x.device)
-        steps = torch.arange(T, device=x.device)
-        valid = (steps[None, :] < lengths[:, None])[..., None]  # (B, T, 1)
-        # reversed index within each row's length; padded steps stay in place
-        flip = torch.where(valid[..., 0], lengths[:, None] - 1 - steps[None, :], steps[None, :])
-        flip = flip[..., None]  # (B, T, 1)
-        layer_in, finals = x.masked_fill(~valid, 0.0), []  # NaN or junk in padding stays out
-        for layer in range(self.num_layers):
-            outs, finals = [], []
-            for suffix in ("", "_reverse")[: 2 if self.bidirectional else 1]:
-                inp = layer_in if not suffix else layer_in.gather(1, flip.expand_as(layer_in))
-                out = self._fused_layer(inp, [getattr(self.rnn, f"{name}_l{layer}{suffix}")
-                                              for name in WEIGHT_NAMES])
-                if suffix:
-                    out = out.gather(1, flip.expand_as(out))
-                    finals.append(out[:, 0])  # reverse direction ends at t = 0
-                else:
-                    last = (lengths - 1)[:, None, None].expand(B, 1, out.shape[-1])
-                    finals.append(out.gather(1, last)[:, 0])  # forward ends at t = length - 1
-                outs.append(out)
-            layer_in = torch.cat(outs, -1).masked_fill(~valid, 0.0)  # -> (B, T, D)
-            if self.training and self.dropout > 0 and layer < self.num_layers - 1:
-                layer_in = nn.functional.dropout(layer_in, self.dropout)
-        return layer_in, torch.stack(finals)  # -> (B, T, D), (dirs, B, H)
+        def layer(index: int, reverse: bool, inp: Tensor) -> Tensor:
+            suffix = "_reverse" if reverse else ""
+            weights = [getattr(self.rnn, f"{name}_l{index}{suffix}") for name in WEIGHT_NAMES]
+            return self._fused_layer(inp, weights)
+
+        outputs, finals, _ = run_layers(self, x, lengths, layer)
+        return outputs, finals  # -> (B, T, D), (dirs, B, H)
 
     def _fused_layer(self, x: Tensor, weights: list[Tensor]) -> Tensor:
         """One unpacked layer in one direction with torch's kernel -> outputs (B, T, H)."""
@@ -172,19 +131,6 @@ class _RecurrentEncoder(nn.Module):
                 "gates. Build LSTMEncoder(..., impl='explicit') and load this encoder's "
                 "state_dict() into it."
             )
-
-    def _check_inputs(self, x: Tensor, lengths: Tensor) -> None:
-        if torch.jit.is_tracing() or torch.compiler.is_exporting():  # a graph holds no checks (export)
-            return
-        if x.dim() != 3 or x.shape[-1] != self.input_size:
-            raise ValueError(f"x must be (B, T, {self.input_size}), got {tuple(x.shape)}")
-        B, T, F = x.shape
-        if lengths.dim() != 1 or lengths.shape[0] != B:
-            raise ValueError(f"lengths must be ({B},) to match x, got {tuple(lengths.shape)}")
-        if lengths.dtype.is_floating_point or lengths.dtype.is_complex:
-            raise ValueError(f"lengths must hold integers, got {lengths.dtype}")
-        if int(lengths.min()) < 1 or int(lengths.max()) > T:
-            raise ValueError(f"lengths must lie in [1, T={T}], got {lengths.tolist()}")
 
     def extra_repr(self) -> str:
         return f"impl={self.impl!r}, output_dim={self.output_dim}"

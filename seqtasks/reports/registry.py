@@ -118,10 +118,10 @@ def predict_batches(model: pl.LightningModule, loader: DataLoader) -> tuple[list
 def recurrent_encoder(model: torch.nn.Module) -> torch.nn.Module | None:
     """The model's recurrent encoder: its `.encoder`, or the first encoder module inside it (the
     forecaster keeps one in `.net`); None for models without one (DLinear, repeat-last)."""
-    from seqtasks.encoders.recurrent import _RecurrentEncoder
+    from seqtasks.encoders.base import SequenceEncoder
 
     found = getattr(model, "encoder", None)
-    return found or next((m for m in model.modules() if isinstance(m, _RecurrentEncoder)), None)
+    return found or next((m for m in model.modules() if isinstance(m, SequenceEncoder)), None)
 
 
 def loader_rows(loader: DataLoader) -> list[int]:
