@@ -61,8 +61,10 @@ class _ScanEncoder(SequenceEncoder):
             nn.Linear(input_size if layer == 0 else self.output_dim, (self.gate_count + 1) * hidden_size)
             for layer in range(num_layers) for _ in range(self.directions))
         with torch.no_grad():
-            for proj in self.proj:  # the first H outputs feed the forget side (see each class)
+            for proj in self.proj:  # the first H outputs feed the forget side, the next the learn side
                 proj.bias[:hidden_size] += self.forget_bias
+                if self.gate_count == 2:
+                    proj.bias[hidden_size:2 * hidden_size] -= self.forget_bias
 
     def forward(self, x: Tensor, lengths: Tensor, *, return_gates: bool = False):
         """(outputs (B, T, D), summary (B, D)), and with `return_gates` the top layer's
@@ -127,7 +129,8 @@ class MinLSTMEncoder(_ScanEncoder):
     In the seed's words: f' is the forget gate (scales the old memory), i' * h~ the learn gate
     (new candidate information scaled by the ignore factor i'), h_t = kept + learned the remember
     step; the cell state and the hidden state are one (no use gate). `forget_bias` is added to
-    f's bias at init (1.0: memory starts open, as the LSTM's)."""
+    f's bias and taken from i's at init, as f' depends on their ratio (1.0: f' starts near 0.8,
+    memory starts open, as the LSTM's)."""
 
     gate_count = 2
 

@@ -1,0 +1,152 @@
+"""minGRU, minLSTM (parallel scan and its sequential reference) and IndRNN: the encoder contract
+(padding never leaks, summary after the last valid step), scan/loop agreement in float64 within
+1e-10, float32 precision of the chunked scan over long T, the IndRNN bound, and each in a task."""
+
+import pytest
+import torch
+
+from seqtasks.config.compose import load_config
+from seqtasks.encoders import IndRNNEncoder, MinGRUEncoder, MinLSTMEncoder
+from seqtasks.encoders.scan import log_scan
+from seqtasks.training.train import train
+from tests.conftest import make_rows, write_csv, write_tone_digits
+
+SCAN = {"mingru": MinGRUEncoder, "minlstm": MinLSTMEncoder}
+LENGTHS = torch.tensor([9, 3, 6, 1])
+
+
+def pair(kind: str, bidirectional: bool, chunk: int = 4):
+    """The parallel encoder and its sequential twin with the same weights, in float64."""
+    torch.manual_seed(0)
+    parallel = SCAN[kind](5, 6, num_layers=2, bidirectional=bidirectional, chunk=chunk).double()
+    sequential = SCAN[kind](5, 6, num_layers=2, bidirectional=bidirectional, impl="sequential").double()
+    sequential.load_state_dict(parallel.state_dict())
+    return parallel, sequential
+
+
+@pytest.mark.parametrize("kind", SCAN)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_parallel_scan_equals_the_step_by_step_recurrence(kind, bidirectional):
+    parallel, sequential = pair(kind, bidirectional)
+    x = torch.randn(4, 9, 5, dtype=torch.float64, requires_grad=True)
+    (out_p, sum_p), (out_s, sum_s) = parallel(x, LENGTHS), sequential(x, LENGTHS)
+    torch.testing.assert_close(out_p, out_s, atol=1e-10, rtol=0)
+    torch.testing.assert_close(sum_p, sum_s, atol=1e-10, rtol=0)
+    grad_p, = torch.autograd.grad(sum_p.sum() + out_p.pow(2).sum(), x)
+    grad_s, = torch.autograd.grad(sum_s.sum() + out_s.pow(2).sum(), x)
+    torch.testing.assert_close(grad_p, grad_s, atol=1e-10, rtol=0)
+
+
+def encoders():
+    torch.manual_seed(1)
+    return [MinGRUEncoder(5, 6, bidirectional=True), MinLSTMEncoder(5, 6, bidirectional=True),
+            MinGRUEncoder(5, 6, impl="sequential"), IndRNNEncoder(5, 6, bidirectional=True)]
+
+
+@pytest.mark.parametrize("encoder", encoders(), ids=lambda e: f"{type(e).__name__}-{getattr(e, 'impl', '')}")
+def test_padding_never_leaks_and_each_row_reads_as_if_alone(encoder):
+    x = torch.randn(4, 9, 5)
+    padded = x.clone()
+    for row, length in enumerate(LENGTHS):
+        padded[row, length:] = float("nan")  # junk in the padding
+    outputs, summary = encoder(padded, LENGTHS)
+    assert outputs.shape == (4, 9, encoder.output_dim) and summary.shape == (4, encoder.output_dim)
+    for row, length in enumerate(LENGTHS):
+        assert (outputs[row, length:] == 0).all()
+        alone_out, alone_summary = encoder(x[row:row + 1, :length], length[None])
+        torch.testing.assert_close(outputs[row, :length], alone_out[0], atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(summary[row], alone_summary[0], atol=1e-6, rtol=1e-5)
+
+
+def test_the_chunked_scan_keeps_float32_precision_over_2000_steps():
+    torch.manual_seed(0)
+    log_a = -torch.rand(2, 2000, 3, dtype=torch.float64) * 0.2  # a in (0.82, 1]: long memory
+    log_b = torch.randn(2, 2000, 3, dtype=torch.float64)
+    h, want = torch.zeros(2, 3, dtype=torch.float64), []
+    for t in range(2000):
+        h = log_a[:, t].exp() * h + log_b[:, t].exp()
+        want.append(h)
+    got = log_scan(log_a.float(), log_b.float(), chunk=256).exp().double()
+    torch.testing.assert_close(got, torch.stack(want, 1), rtol=1e-4, atol=0)
+
+
+def test_min_gates_are_returned_in_the_seed_s_words():
+    encoder = MinLSTMEncoder(5, 6)
+    outputs, _, gates = encoder(torch.randn(4, 9, 5), LENGTHS, return_gates=True)
+    assert set(gates) == {"learn", "forget", "remember"}
+    assert ((gates["forget"] > 0) & (gates["forget"] < 1))[0].all()  # a share of the old memory kept
+    torch.testing.assert_close(gates["remember"], outputs)  # the memory is the output (no use gate)
+    assert (gates["forget"][1, 3:] == 0).all()  # padding
+
+
+def test_forget_bias_starts_the_memory_mostly_kept():
+    x = torch.randn(8, 20, 5)
+    for kind in SCAN.values():
+        torch.manual_seed(0)
+        open_gate = kind(5, 6, forget_bias=3.0)(x, torch.full((8,), 20), return_gates=True)[2]["forget"]
+        torch.manual_seed(0)
+        neutral = kind(5, 6, forget_bias=0.0)(x, torch.full((8,), 20), return_gates=True)[2]["forget"]
+        assert open_gate.mean() > 0.9 > neutral.mean()
+
+
+def test_indrnn_bounds_its_recurrent_weights_whatever_the_optimizer_does():
+    encoder = IndRNNEncoder(1, 4, num_layers=1, memory_steps=50)
+    assert encoder.max_recurrent == pytest.approx(2 ** (1 / 50))
+    top = encoder.recurrent[0]
+    assert (top >= 2 ** (-1 / 50) - 1e-7).all() and (top <= encoder.max_recurrent).all()  # the paper's init
+    with torch.no_grad():
+        top.fill_(5.0)
+        encoder.proj[0].weight.fill_(1.0)
+        encoder.proj[0].bias.zero_()
+    x = torch.zeros(1, 60, 1)
+    x[0, 0] = 1.0  # one impulse, then 59 steps of memory
+    outputs, _ = encoder(x, torch.tensor([60]))
+    assert float(outputs[0, -1, 0].detach()) == pytest.approx(encoder.max_recurrent ** 59, rel=1e-4)  # not 5 ** 59
+
+
+def test_bad_arguments_name_themselves():
+    with pytest.raises(ValueError, match="impl='loop' is not one of"):
+        MinGRUEncoder(5, 6, impl="loop")
+    with pytest.raises(ValueError, match="memory_steps"):
+        IndRNNEncoder(5, 6, memory_steps=0)
+
+
+@pytest.fixture(scope="module")
+def data_roots(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    (root / "text").mkdir()
+    write_csv(root / "text" / "train.csv", make_rows(60, seed=1))
+    write_csv(root / "text" / "test.csv", make_rows(15, seed=2))
+    return {"text": root / "text", "tones": write_tone_digits(root / "tones")}
+
+
+def task_overrides(task: str, roots) -> list[str]:
+    return {"text": ["data=files", f"data.root={roots['text']}", "task.embedding_dim=8"],
+            "digits": ["task=digits", "data=fsdd", f"data.root={roots['tones']}", "task.embedding_dim=8"],
+            "forecast": ["task=forecast", "data=co2", "data.lookback=24", "data.horizon=4"],
+            "memory": ["task=memory", "data.seq_len=12", "data.num_train=64", "data.num_val=16",
+                       "data.num_test=16"]}[task]
+
+
+CASES = [("mingru", "text"), ("minlstm", "digits"), ("indrnn", "forecast"), ("mingru", "memory")]
+SLOW_CASES = [(e, t) for e in ("mingru", "minlstm", "indrnn") for t in ("text", "digits", "forecast", "memory")
+              if (e, t) not in CASES]
+
+
+def run_task(encoder: str, task: str, roots, tmp_path) -> dict:
+    return train(load_config(["trainer=cpu", "trainer.max_epochs=1", f"encoder={encoder}",
+                              "encoder.hidden_size=8", "encoder.num_layers=1", f"output_dir={tmp_path / 'run'}",
+                              *task_overrides(task, roots)]))
+
+
+@pytest.mark.parametrize(("encoder", "task"), CASES)
+def test_each_new_encoder_trains_in_a_task_without_task_changes(encoder, task, data_roots, tmp_path):
+    metrics = run_task(encoder, task, data_roots, tmp_path)
+    assert any(k.startswith("test/") for k in metrics) and all(v == v for v in metrics.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("encoder", "task"), SLOW_CASES)
+def test_every_new_encoder_in_every_task(encoder, task, data_roots, tmp_path):
+    metrics = run_task(encoder, task, data_roots, tmp_path)
+    assert any(k.startswith("test/") for k in metrics)
