@@ -2,4 +2,4 @@
 in one process tree (framework overhead, encoder implementations, padding, data waiting, time to
 target, growth of data preparation)."""
 
-SECTIONS = ("overhead", "encoders", "padding", "data_wait", "growth", "target")
+SECTIONS = ("overhead", "encoders", "encoder_family", "padding", "data_wait", "growth", "target")

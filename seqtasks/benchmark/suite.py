@@ -23,7 +23,7 @@ from seqtasks.benchmark.pipeline import (
     write_replicated_csvs,
 )
 from seqtasks.benchmark.target import time_to_target
-from seqtasks.benchmark.throughput import encoder_speed, framework_overhead
+from seqtasks.benchmark.throughput import encoder_family_speed, encoder_speed, framework_overhead
 
 GROWTH_FACTORS = (1, 10, 100)
 
@@ -83,6 +83,15 @@ def _encoders(result, quick, datasets, shared, tmp):
             "peak_rss_mb": max(run["peak_rss_mb"] for run in runs.values())}
 
 
+def _encoder_family(result, quick, datasets, shared, tmp):
+    lengths = (100,) if quick else (100, 500, 2000)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    runs = {device: isolated(_as_dict, encoder_family_speed, lengths, repeats=1 if quick else 3,
+                             device=device) for device in devices}
+    return {"rows": [row for run in runs.values() for row in run["rows"]],
+            "peak_rss_mb": max(run["peak_rss_mb"] for run in runs.values())}
+
+
 def _as_dict(fn, *args, **kwargs) -> dict:
     return {"rows": fn(*args, **kwargs)}
 
@@ -127,7 +136,8 @@ def _target(result, quick, datasets, shared, tmp):
     return details
 
 
-SECTION_RUNNERS = {"overhead": _overhead, "encoders": _encoders, "padding": _padding,
+SECTION_RUNNERS = {"overhead": _overhead, "encoders": _encoders, "encoder_family": _encoder_family,
+                   "padding": _padding,
                    "data_wait": _data_wait, "growth": _growth, "target": _target}
 
 

@@ -32,6 +32,12 @@ def markdown(result: dict) -> str:
         out += _table(["encoder", "impl", "device", "B", "T", "forward", "forward+backward", "first call s"],
                       [[r["encoder"], r["impl"], r["device"], r["batch"], r["length"], r["forward_ms"],
                         r["forward_backward_ms"], r["first_call_s"]] for r in d["encoders"]["rows"]])
+    if "encoder_family" in d:
+        out += ["", "Encoder family (forward+backward ms per batch, B 32, H 128, one layer and direction; "
+                    "ratio to the fused LSTM of the same run):", ""]
+        out += _table(["encoder", "device", "T", "forward+backward ms", "ratio to LSTM"],
+                      [[r["encoder"], r["device"], r["length"], r["forward_backward_ms"], r["ratio_to_lstm"]]
+                       for r in d["encoder_family"]["rows"]])
     if "padding" in d:
         out += ["", "Padding (share of computed time steps, one training epoch):", ""]
         out += _table(["dataset", "rows", "mean / max length", "batch", "bucketed", "not bucketed"],

@@ -11,7 +11,14 @@ import torch.nn.functional as F
 from pytorch_lightning.callbacks import Callback
 
 from seqtasks.benchmark.common import fit_without_validation, new_model, ready_data
-from seqtasks.encoders import LSTMEncoder, RNNEncoder
+from seqtasks.encoders import (
+    GRUEncoder,
+    IndRNNEncoder,
+    LSTMEncoder,
+    MinGRUEncoder,
+    MinLSTMEncoder,
+    RNNEncoder,
+)
 
 
 class StepClock(Callback):
@@ -130,3 +137,30 @@ def _time_encoder(run, x, lengths, repeats: int, device: str) -> dict:
 def _sync(device: str) -> None:
     if device == "cuda":
         torch.cuda.synchronize()
+
+
+FAMILY = {  # name -> encoder (one layer, one direction, hidden H from input H)
+    "lstm (fused)": lambda h: LSTMEncoder(h, h), "gru (fused)": lambda h: GRUEncoder(h, h),
+    "rnn (fused)": lambda h: RNNEncoder(h, h), "indrnn": lambda h: IndRNNEncoder(h, h, num_layers=1),
+    "mingru (parallel)": lambda h: MinGRUEncoder(h, h), "minlstm (parallel)": lambda h: MinLSTMEncoder(h, h),
+    "mingru (sequential)": lambda h: MinGRUEncoder(h, h, impl="sequential"),
+}
+
+
+def encoder_family_speed(lengths=(100, 500, 2000), batch: int = 32, hidden: int = 128, repeats: int = 3,
+                         device: str = "cpu") -> list[dict]:
+    """Forward+backward ms per batch of every encoder at each T (all rows full length), with its
+    ratio to the fused LSTM measured in the same run."""
+    rows = []
+    for length in lengths:
+        x = torch.randn(batch, length, hidden, generator=torch.Generator().manual_seed(0)).to(device)
+        full = torch.full((batch,), length)
+        timed = {}
+        for name, build in FAMILY.items():
+            torch.manual_seed(0)
+            measured = _time_encoder(build(hidden).to(device), x, full, repeats, device)
+            timed[name] = measured["forward_backward_ms"]
+        rows += [{"encoder": name, "device": device, "batch": batch, "length": length, "hidden": hidden,
+                  "forward_backward_ms": ms, "ratio_to_lstm": round(ms / timed["lstm (fused)"], 2)}
+                 for name, ms in timed.items()]
+    return rows

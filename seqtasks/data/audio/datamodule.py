@@ -19,13 +19,13 @@ from seqtasks.data.audio.augment import build_augmentation
 from seqtasks.data.audio.cache import SkipLog, build_feature_cache, read_feature_cache
 from seqtasks.data.audio.features import AUDIO_SUFFIXES, FeatureFrames, decode_audio
 from seqtasks.data.audio.sources import open_audio_source
-from seqtasks.data.audio.speaker_norm import speaker_key, speaker_prior, speaker_statistics
+from seqtasks.data.audio.speaker_norm import speaker_key, speaker_statistics
 from seqtasks.data.audio.speech import synth_settings
 from seqtasks.data.audio.splits import SPLIT_NAMES, assign_splits, has_own_split
 from seqtasks.data.batching import epoch_loader
 from seqtasks.data.cache import content_key, default_cache_dir
 from seqtasks.data.splits import SplitDataModule, check_known_labels
-from seqtasks.values import check_non_negative, check_positive_int, check_share
+from seqtasks.values import check_positive_int, check_share
 
 log = logging.getLogger(__name__)
 CACHE_VERSION = 1
@@ -62,7 +62,6 @@ class DigitsDataModule(SplitDataModule):
                  test_fraction: float = 0.1, sample_rate: int = 8000, features: str = "mfcc",
                  n_mels: int = 40, n_mfcc: int = 20, win_ms: float = 25.0, hop_ms: float = 10.0,
                  trim_db: float | None = 40.0, utterance_norm: bool = False, speaker_norm: bool = False,
-                 speaker_prior_frames: float = 300.0,
                  augment: dict | None = None, bad_files: str = "skip", batch_size: int = 32,
                  bucket: bool = True, num_workers: int = 0, seed: int = 0, cache_dir: str | None = None):
         super().__init__()
@@ -93,10 +92,7 @@ class DigitsDataModule(SplitDataModule):
         self.audio_args = dict(sample_rate=sample_rate, kind=features, n_mels=n_mels, n_mfcc=n_mfcc,
                                win_ms=win_ms, hop_ms=hop_ms)
         self.trim_db, self.utterance_norm, self.speaker_norm = trim_db, utterance_norm, speaker_norm
-        check_non_negative("data.speaker_prior_frames", speaker_prior_frames)
-        self.speaker_prior_frames = float(speaker_prior_frames)
         self.speaker_stats: dict = {}  # speaker_norm: speaker key -> (mean, std)
-        self.speaker_prior: tuple | None = None  # the average training speaker's (mean, std)
         self.featurizer = FeatureFrames(**self.audio_args)
         self.wave_augment, self.spec_augment = build_augmentation(augment, sample_rate)
         self.batch_size, self.bucket, self.num_workers, self.seed = batch_size, bucket, num_workers, seed
@@ -168,9 +164,7 @@ class DigitsDataModule(SplitDataModule):
         if self.speaker_norm:
             frames = [f for rows in self.rows.values() for f in rows["frames"]]
             keys = [k for rows in self.rows.values() for k in rows["norm_key"]]
-            prior = speaker_prior(speaker_statistics(frames, keys), self.rows["train"]["norm_key"])
-            self.speaker_prior = prior
-            self.speaker_stats = speaker_statistics(frames, keys, prior, self.speaker_prior_frames)
+            self.speaker_stats = speaker_statistics(frames, keys)
         train = self.rows["train"]
         train_frames = torch.cat([self._colour_removed(f, k)  # (N_frames, F)
                                   for f, k in zip(train["frames"], train["norm_key"], strict=True)])
@@ -251,18 +245,13 @@ class DigitsDataModule(SplitDataModule):
     # ---- checkpoints, reports and prediction -----------------------------------------------
     def state_dict(self) -> dict:
         """Saved inside every checkpoint: label names and the training normalization."""
-        state = dict(label_names=list(self.label_names), mean=self.mean.tolist(), std=self.std.tolist())
-        if self.speaker_prior is not None:
-            state["speaker_prior"] = [t.tolist() for t in self.speaker_prior]
-        return state
+        return dict(label_names=list(self.label_names), mean=self.mean.tolist(), std=self.std.tolist())
 
     def load_state_dict(self, state: dict) -> None:
         """Adopts a checkpoint's label names and normalization, so a trained model reads this data
         (or raw audio) exactly as it read its training data."""
         self.mean, self.std = torch.tensor(state["mean"]), torch.tensor(state["std"])
         self.label_names = list(state["label_names"])
-        if "speaker_prior" in state:  # checkpoints before 0.2 have none: no shrinkage
-            self.speaker_prior = tuple(torch.tensor(t) for t in state["speaker_prior"])
         if self.rows is not None:
             self._label_ids()
 
@@ -308,9 +297,7 @@ class DigitsDataModule(SplitDataModule):
         with `speaker_norm` the waveforms given together are taken as one speaker."""
         raw = [self.featurizer(w) for w in waveforms]
         if self.speaker_norm:
-            keys = ["<inputs>"] * len(raw)
-            stats = speaker_statistics(raw, keys, self.speaker_prior, self.speaker_prior_frames)
-            self.speaker_stats["<inputs>"] = stats["<inputs>"]
+            self.speaker_stats["<inputs>"] = speaker_statistics(raw, ["<inputs>"] * len(raw))["<inputs>"]
         frames = [self.normalize(f, "<inputs>") for f in raw]
         collate = lambda rows: (*pad_frames(rows), torch.zeros(len(rows), dtype=torch.long))  # noqa: E731
         return DataLoader(frames, batch_size=self.batch_size, shuffle=False, collate_fn=collate)
