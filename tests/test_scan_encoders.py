@@ -7,7 +7,7 @@ import torch
 
 from seqtasks.config.compose import load_config
 from seqtasks.encoders import IndRNNEncoder, MinGRUEncoder, MinLSTMEncoder
-from seqtasks.encoders.scan import log_scan
+from seqtasks.encoders.scan import linear_scan, log_scan
 from seqtasks.training.train import train
 from tests.conftest import make_rows, write_csv, write_tone_digits
 
@@ -15,10 +15,10 @@ SCAN = {"mingru": MinGRUEncoder, "minlstm": MinLSTMEncoder}
 LENGTHS = torch.tensor([9, 3, 6, 1])
 
 
-def pair(kind: str, bidirectional: bool, chunk: int = 4):
-    """The parallel encoder and its sequential twin with the same weights, in float64."""
+def pair(kind: str, bidirectional: bool, impl: str, chunk: int = 4):
+    """A scan encoder and its sequential twin with the same weights, in float64."""
     torch.manual_seed(0)
-    parallel = SCAN[kind](5, 6, num_layers=2, bidirectional=bidirectional, chunk=chunk).double()
+    parallel = SCAN[kind](5, 6, num_layers=2, bidirectional=bidirectional, impl=impl, chunk=chunk).double()
     sequential = SCAN[kind](5, 6, num_layers=2, bidirectional=bidirectional, impl="sequential").double()
     sequential.load_state_dict(parallel.state_dict())
     return parallel, sequential
@@ -26,8 +26,9 @@ def pair(kind: str, bidirectional: bool, chunk: int = 4):
 
 @pytest.mark.parametrize("kind", SCAN)
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_parallel_scan_equals_the_step_by_step_recurrence(kind, bidirectional):
-    parallel, sequential = pair(kind, bidirectional)
+@pytest.mark.parametrize("impl", ["parallel", "log"])
+def test_parallel_scan_equals_the_step_by_step_recurrence(kind, bidirectional, impl):
+    parallel, sequential = pair(kind, bidirectional, impl)  # chunks of 4 over T = 9: carries exercised
     x = torch.randn(4, 9, 5, dtype=torch.float64, requires_grad=True)
     (out_p, sum_p), (out_s, sum_s) = parallel(x, LENGTHS), sequential(x, LENGTHS)
     torch.testing.assert_close(out_p, out_s, atol=1e-10, rtol=0)
@@ -39,7 +40,7 @@ def test_parallel_scan_equals_the_step_by_step_recurrence(kind, bidirectional):
 
 def encoders():
     torch.manual_seed(1)
-    return [MinGRUEncoder(5, 6, bidirectional=True), MinLSTMEncoder(5, 6, bidirectional=True),
+    return [MinGRUEncoder(5, 6, bidirectional=True), MinLSTMEncoder(5, 6, bidirectional=True, impl="log"),
             MinGRUEncoder(5, 6, impl="sequential"), IndRNNEncoder(5, 6, bidirectional=True)]
 
 
@@ -58,7 +59,8 @@ def test_padding_never_leaks_and_each_row_reads_as_if_alone(encoder):
         torch.testing.assert_close(summary[row], alone_summary[0], atol=1e-6, rtol=1e-5)
 
 
-def test_the_chunked_scan_keeps_float32_precision_over_2000_steps():
+@pytest.mark.parametrize("scan", ["linear", "log"])
+def test_the_chunked_scan_keeps_float32_precision_over_2000_steps(scan):
     torch.manual_seed(0)
     log_a = -torch.rand(2, 2000, 3, dtype=torch.float64) * 0.2  # a in (0.82, 1]: long memory
     log_b = torch.randn(2, 2000, 3, dtype=torch.float64)
@@ -66,7 +68,10 @@ def test_the_chunked_scan_keeps_float32_precision_over_2000_steps():
     for t in range(2000):
         h = log_a[:, t].exp() * h + log_b[:, t].exp()
         want.append(h)
-    got = log_scan(log_a.float(), log_b.float(), chunk=256).exp().double()
+    if scan == "log":
+        got = log_scan(log_a.float(), log_b.float(), chunk=256).exp().double()
+    else:
+        got = linear_scan(log_a.exp().float(), log_b.exp().float(), chunk=64).double()
     torch.testing.assert_close(got, torch.stack(want, 1), rtol=1e-4, atol=0)
 
 

@@ -143,6 +143,7 @@ FAMILY = {  # name -> encoder (one layer, one direction, hidden H from input H)
     "lstm (fused)": lambda h: LSTMEncoder(h, h), "gru (fused)": lambda h: GRUEncoder(h, h),
     "rnn (fused)": lambda h: RNNEncoder(h, h), "indrnn": lambda h: IndRNNEncoder(h, h, num_layers=1),
     "mingru (parallel)": lambda h: MinGRUEncoder(h, h), "minlstm (parallel)": lambda h: MinLSTMEncoder(h, h),
+    "mingru (log-space)": lambda h: MinGRUEncoder(h, h, impl="log"),
     "mingru (sequential)": lambda h: MinGRUEncoder(h, h, impl="sequential"),
 }
 

@@ -3,7 +3,8 @@ time: minGRU and minLSTM (Feng et al. 2024, "Were RNNs All We Needed?"), compute
 (Heinsen 2023). Each is h_t = a_t * h_{t-1} + b_t with a_t, b_t from x_t alone, so
 h_t = A_t * sum_{s<=t} b_s / A_s with A_t = prod_{s<=t} a_s: a cumulative sum and a
 log-cumsum-exp over T instead of T dependent steps. `impl="sequential"` runs the same equations one
-step at a time: the readable reference (and streaming)."""
+step at a time: the readable reference (and streaming); `impl="parallel"` (default) composes the
+same recurrence in real space by doubling (`linear_scan`), faster than log space on the CPU."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from torch import Tensor, nn
 from seqtasks.encoders.base import SequenceEncoder, run_layers
 from seqtasks.values import check_choice, check_positive_int
 
-SCAN_IMPLS = ("parallel", "sequential")
+SCAN_IMPLS = ("parallel", "log", "sequential")
 
 
 def g(x: Tensor) -> Tensor:
@@ -24,6 +25,30 @@ def g(x: Tensor) -> Tensor:
 
 def log_g(x: Tensor) -> Tensor:
     return torch.where(x >= 0, torch.log(F.relu(x) + 0.5), -F.softplus(-x))
+
+
+def linear_scan(a: Tensor, b: Tensor, chunk: int = 64) -> Tensor:
+    """h for h_t = a_t * h_{t-1} + b_t, h_0 = 0, from a and b (B, T, H) -> (B, T, H), in real space.
+
+    Within chunks of `chunk` steps, log2(chunk) doubling steps compose (a, b) pairs: after step k
+    each position holds the composition of the 2^k steps ending there (Hillis-Steele); the chunks
+    are then chained by their final states. Only products of a (in [0, 1] for these cells) and
+    sums: nothing overflows, and no exp/log per step (torch's CPU logcumsumexp is the slow part of
+    the log-space scan: 211-490 vs 138 ms forward+backward at B 32, T 500, H 128)."""
+    B, T, H = a.shape
+    pad = (-T) % chunk
+    a = nn.functional.pad(a, (0, 0, 0, pad), value=1.0).reshape(B, -1, chunk, H)  # -> (B, n, C, H)
+    b = nn.functional.pad(b, (0, 0, 0, pad)).reshape(B, -1, chunk, H)
+    k = 1
+    while k < chunk:
+        b = torch.cat([b[:, :, :k], a[:, :, k:] * b[:, :, :-k] + b[:, :, k:]], 2)
+        a = torch.cat([a[:, :, :k], a[:, :, k:] * a[:, :, :-k]], 2)  # prefix products within the chunk
+        k *= 2
+    pieces, h = [b[:, 0]], b[:, 0, -1]
+    for j in range(1, a.shape[1]):
+        pieces.append(b[:, j] + a[:, j] * h[:, None])
+        h = pieces[-1][:, -1]
+    return torch.cat(pieces, 1)[:, :T]
 
 
 def log_scan(log_a: Tensor, log_b: Tensor, chunk: int) -> Tensor:
@@ -52,7 +77,7 @@ class _ScanEncoder(SequenceEncoder):
     has_gates = True
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
-                 dropout: float = 0.0, impl: str = "parallel", forget_bias: float = 1.0, chunk: int = 256):
+                 dropout: float = 0.0, impl: str = "parallel", forget_bias: float = 1.0, chunk: int = 64):
         super().__init__(input_size, hidden_size, num_layers, bidirectional, dropout)
         check_choice("impl", impl, SCAN_IMPLS)
         check_positive_int("chunk", chunk)
@@ -85,10 +110,12 @@ class _ScanEncoder(SequenceEncoder):
 
     def _layer(self, layer: int, reverse: bool, inp: Tensor) -> Tensor:
         parts = self._projected(layer, reverse, inp)
-        if self.impl == "parallel":
+        if self.impl == "log":
             log_a, log_b = self.log_coefficients(*parts)
             return log_scan(log_a, log_b, self.chunk).exp()
         a, b = self.coefficients(*parts)
+        if self.impl == "parallel":
+            return linear_scan(a, b, self.chunk)
         h, outs = a.new_zeros(a.shape[0], a.shape[2]), []
         for t in range(a.shape[1]):
             h = a[:, t] * h + b[:, t]  # the recurrence, one step
