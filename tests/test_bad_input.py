@@ -88,8 +88,11 @@ def test_bad_encoder_values():
         LSTMEncoder(8, 4, dropout=1.0)
 
 
+ENCODER_CHOICES = "gru, indrnn, lstm, mingru, minlstm, rnn"
+
+
 @pytest.mark.parametrize("override, listed", [("task=vision", "text"),
-                                              ("encoder=transformer", "gru, lstm, rnn"),
+                                              ("encoder=transformer", ENCODER_CHOICES),
                                               ("data=imdb", "bbc_news")])
 def test_unknown_group_choice_lists_valid_ones(override, listed):
     with pytest.raises(ValueError, match=f"unknown {override.split('=')[0]} .*{listed}"):
@@ -102,7 +105,7 @@ def test_train_script_reports_one_line_and_exits_nonzero(tmp_path):
                              f"output_dir={tmp_path}/run"], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode != 0
-    assert result.stderr.strip() == ("error: unknown encoder 'cnn'; choose from: gru, lstm, rnn")
+    assert result.stderr.strip() == f"error: unknown encoder 'cnn'; choose from: {ENCODER_CHOICES}"
     assert not (tmp_path / "run").exists()
 
 

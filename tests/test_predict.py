@@ -62,7 +62,7 @@ def test_predict_script_writes_json_lines_to_stdout_or_a_file(orphan_ckpt, monke
 def test_predict_script_names_a_bad_argument(orphan_ckpt, monkeypatch):
     message = script_error(monkeypatch, "predict.py", f"ckpt={orphan_ckpt}", "input=[x]")
     assert message == "error: unknown argument(s) ['input']; keys: ckpt, model, inputs, out, batch_size, "\
-        "device, threads"
+        "device, threads, mode, segments"
     assert script_error(monkeypatch, "predict.py", "ckpt=nowhere.ckpt", "inputs=[x]") == \
         "error: ckpt=nowhere.ckpt does not exist"
 
