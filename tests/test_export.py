@@ -169,3 +169,11 @@ def test_a_text_model_given_audio_says_what_it_reads(text_data, tmp_path):
     clip = write_tone(tmp_path / "call.wav", 1)
     with pytest.raises(ValueError, match=r"inputs: .*call.wav is a .wav file, but this model reads text"):
         Predictor.from_exported(export_model(ckpt, tmp_path / "export")["onnx"]).predict([str(clip)])
+
+
+def test_an_encoder_whose_loop_a_trace_would_fix_is_refused_before_anything_is_written(text_data, tmp_path):
+    ckpt = trained(tmp_path, "data=files", f"data.root={text_data}", "task.embedding_dim=8", "encoder=mingru",
+                   "encoder.num_layers=1")
+    with pytest.raises(ValueError, match=r"a MinGRUEncoder\(impl='parallel'\) encoder cannot be exported"):
+        export_model(ckpt, tmp_path / "export")
+    assert not (tmp_path / "export").exists()

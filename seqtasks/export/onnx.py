@@ -36,6 +36,7 @@ def export_model(ckpt, out_dir, quantize: str | None = None, check_atol: float =
         raise ValueError(f"quantize={quantize!r} is not one of {list(QUANTIZE)}")
     state = read_checkpoint(Path(ckpt))  # tensors and plain data only (seqtasks.config.safety)
     model = model_from_checkpoint(state).cpu()
+    check_exportable(model)
     datamodule = datamodule_from_checkpoint(state, setup=False)
     spec = graph_spec(model)
     graph = PredictGraph(model, spec).eval()
@@ -56,6 +57,22 @@ def export_model(ckpt, out_dir, quantize: str | None = None, check_atol: float =
     files["contract"] = out_dir / "model.json"
     files["contract"].write_text(json.dumps(contract(state, model, spec, files), indent=2) + "\n")
     return files
+
+
+def check_exportable(model) -> None:
+    """Only torch's fused LSTM/GRU/RNN become length-independent ONNX operators: the scan encoders
+    and IndRNN loop over time (or over chunks of it) in Python, and a trace would fix that loop at
+    the example's length, giving wrong outputs for other lengths."""
+    from seqtasks.encoders.recurrent import _RecurrentEncoder
+    from seqtasks.reports.registry import recurrent_encoder
+
+    encoder = recurrent_encoder(model)
+    if encoder is not None and not (isinstance(encoder, _RecurrentEncoder) and encoder.impl == "fused"):
+        impl = getattr(encoder, "impl", None)
+        name = type(encoder).__name__ + (f"(impl={impl!r})" if impl else "")
+        raise ValueError(f"ckpt: a {name} encoder cannot be exported to ONNX yet (its loop over time "
+                         "would be fixed at the trace's length); export supports the fused LSTM, GRU and "
+                         "RNN encoders")
 
 
 def _trace_to_onnx(graph: PredictGraph, inputs, spec, path: Path) -> None:
