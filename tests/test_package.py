@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_rows, write_csv
+from tests.conftest import make_rows, write_csv, write_tone_digits
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # builds a wheel, starts processes
@@ -74,3 +74,7 @@ def test_the_installed_wheel_works_from_an_empty_folder(wheel, tmp_path):
     assert [r["input"] for r in records] == ["goal match", "chip code"]
     assert "report: " in seqtasks("compare", "runs/a", "runs/b", "out=runs/compare")
     assert (work / "runs" / "compare" / "report.html").is_file()
+    tones = write_tone_digits(tmp_path / "tones", takes=2)
+    made = seqtasks("recordings", f"root={tones}", "speakers=[carol]", "out=calls", "count=2")
+    assert "recordings: " in made
+    assert len(json.loads((work / "calls" / "manifest.json").read_text())["recordings"]) == 2
