@@ -2,13 +2,15 @@
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
+# the exact versions behind docs/results.md (pyproject.toml keeps ranges)
+LOCK   := seqtasks/constraints.txt
 
-.PHONY: train test test-slow test-all lint clean
+.PHONY: train test test-slow test-all results lint lock clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]'
 	touch $@
 
 train: $(VENV)/.installed   ## the main job: text task on BBC News (offline); ARGS="key=value ..." to override
@@ -23,8 +25,15 @@ test-slow: $(VENV)/.installed   ## the tests marked slow: wheels, subprocesses, 
 test-all: $(VENV)/.installed    ## everything (CI runs test, then test-slow)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q $(ARGS)
 
+results: $(VENV)/.installed   ## run the experiments of docs/results.md (reusing finished runs), then write it; ARGS="--only bbc_lstm_2threads --seeds 0,1"
+	$(VENV)/bin/seqtasks reproduce $(ARGS)
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check seqtasks scripts tests
+
+lock: $(VENV)/.installed     ## rewrite the lock from this venv (after a deliberate upgrade, then re-run `make results`)
+	{ sed -n '1,3p' $(LOCK); $(PY) -m pip freeze --exclude-editable | LC_ALL=C sort -f; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

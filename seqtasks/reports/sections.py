@@ -10,7 +10,7 @@ from seqtasks.reports.bootstrap import bootstrap_ci
 from seqtasks.reports.document import Code, Figure, Section, Table, Text, epoch_axis, figure_png, plt
 from seqtasks.reports.registry import EvalContext, TaskReport
 from seqtasks.reports.runs import LoadedRun, read_epoch_metrics
-from seqtasks.runtime.environment import hardware, library_versions
+from seqtasks.runtime.environment import hardware, library_versions, locked_versions, versions_off_lock
 
 
 def fmt(value: float) -> str:
@@ -58,15 +58,26 @@ def header_section(run: LoadedRun, n_test: int) -> Section:
             ["trained on", _hardware_label(info["hardware"]) if "hardware" in info else "not recorded"],
             ["evaluated on", _hardware_label(hardware())],
             ["seqtasks commit", info.get("git_commit") or "not recorded"]]
-    now = library_versions()
-    trained = info.get("versions", {})
-    versions = [[name, trained.get(name, "not recorded"), now[name]] for name in now]
     return Section("Run", [
         Table(["item", "value"], rows),
         Text("Command that made the run:"),
         Code(info.get("command", "not recorded (trained before run_info.json existed)"), "bash"),
-        Table(["library", "at training", "at evaluation"], versions, caption="Versions"),
+        *versions_blocks(info.get("versions", {})),
         Text("The resolved configuration is the last section.")])
+
+
+def versions_blocks(trained: dict[str, str]) -> list:
+    """The versions at training, at evaluation and in the lock, with a warning line first when the
+    run was trained with versions other than the lock's (its figures may not match docs/results.md)."""
+    now, lock = library_versions(), locked_versions()
+    rows = [[name, trained.get(name, "not recorded"), now[name], lock.get(name, "-")] for name in now]
+    off = versions_off_lock(trained)
+    blocks = [Table(["library", "at training", "at evaluation", "lock"], rows, caption="Versions")]
+    if off:
+        listed = ", ".join(f"{name} {mine} (lock {locked})" for name, (mine, locked) in off.items())
+        blocks.insert(0, Text(f"Warning: trained with versions other than the lock "
+                              f"(seqtasks/constraints.txt): {listed}."))
+    return blocks
 
 
 def config_section(run: LoadedRun) -> Section:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 
 import torch
@@ -45,6 +46,28 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def _canonical(name: str) -> str:
+    """pip's name normalization: `PyTorch_Lightning` and `pytorch-lightning` are one package."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_versions() -> dict[str, str]:
+    """The lock (`seqtasks/constraints.txt`, shipped in the wheel): the exact versions that made the
+    published figures, as {canonical name: version}."""
+    text = resources.files("seqtasks").joinpath("constraints.txt").read_text()
+    pins = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return {_canonical(name): version for name, _, version in
+            (pin.partition("==") for pin in pins if "==" in pin)}
+
+
+def versions_off_lock(versions: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """{library: (its version, the locked one)} for each library of `versions` (a run_info.json's)
+    that the lock pins to another version; libraries the lock does not pin are left out."""
+    lock = locked_versions()
+    return {name: (version, lock[_canonical(name)]) for name, version in versions.items()
+            if _canonical(name) in lock and lock[_canonical(name)] != version}
 
 
 def hardware() -> dict[str, str | int]:
