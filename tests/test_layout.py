@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "seqtasks"
 LEVELS = {  # a part may import parts of a lower level, and itself
     "__main__": 7, "__init__": 7,
     "cli": 6,
-    "benchmark": 5,
+    "benchmark": 5, "results": 5,
     "training": 4, "export": 4,
     "reports": 3,
     "config": 2,

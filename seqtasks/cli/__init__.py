@@ -1,5 +1,5 @@
 """The `seqtasks` command: `seqtasks COMMAND ARGS...` (train, evaluate, predict, export, compare,
-summarize, benchmark, recordings), also `python -m seqtasks ...`. Each subcommand is the same code
+summarize, benchmark, recordings, reproduce), also `python -m seqtasks ...`. Each subcommand is the same code
 as `python scripts/<name>.py`."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ COMMANDS = {"train": "train a run (Hydra overrides: task=text data=trec encoder=
             "compare": "put runs of one task side by side (RUN_DIR...)",
             "summarize": "mean ± std over seeds as a Markdown table (RUN_DIR...)",
             "benchmark": "the benchmark suite (--out FILE.json [--quick])",
-            "recordings": "test recordings of digit strings from held-out speakers' clips (root=... out=...)"}
+            "recordings": "test recordings of digit strings from held-out speakers' clips (root=... out=...)",
+            "reproduce": "run the experiments of docs/results.md over seeds and write it ([--only NAME,...])"}
 
 
 def usage() -> str:

