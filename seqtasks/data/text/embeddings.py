@@ -14,7 +14,8 @@ def lsa_word_vectors(
 ) -> torch.Tensor:
     """Latent semantic analysis (Deerwester et al. 1990): the truncated SVD of the TF-IDF
     weighted word-document matrix. Words that occur in the same documents get nearby vectors.
-    Rows are scaled to norm sqrt(dim), the typical norm of nn.Embedding's N(0, 1) rows; the
+    Each dimension's sign is fixed by the data (its largest entry positive), not by the random
+    start or the thread count. Rows are scaled to norm sqrt(dim), the typical norm of nn.Embedding's N(0, 1) rows; the
     padding row and words absent from `documents` are zero.
     documents: token ids per document -> (vocab_size, dim)"""
     word_ids = torch.cat([torch.as_tensor(d, dtype=torch.long) for d in documents])
@@ -32,6 +33,11 @@ def lsa_word_vectors(
     tfidf = torch.sparse_coo_tensor(counts.indices(), weights, counts.shape, check_invariants=True)
     q = min(dim, *tfidf.shape)
     U, S, _ = torch.svd_lowrank(tfidf, q=q, niter=4)  # U: (V, q)
+    # A singular vector's sign is arbitrary: the random start and the float order (1 or 2 threads)
+    # flipped some of them, and a flipped column is another initialization; fix each column's
+    # largest entry positive (scikit-learn's svd_flip), so the vectors depend on the data alone.
+    largest = U.abs().argmax(dim=0)  # (q,)
+    U = U * torch.sign(U[largest, torch.arange(q)])
     vectors = torch.zeros(vocab_size, dim)
     vectors[:, :q] = U * S.sqrt()
     vectors = vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-8) * math.sqrt(dim)
