@@ -15,7 +15,8 @@ def lsa_word_vectors(
     """Latent semantic analysis (Deerwester et al. 1990): the truncated SVD of the TF-IDF
     weighted word-document matrix. Words that occur in the same documents get nearby vectors.
     Each dimension's sign is fixed by the data (its largest entry positive), not by the random
-    start or the thread count. Rows are scaled to norm sqrt(dim), the typical norm of nn.Embedding's N(0, 1) rows; the
+    start or the thread count. Rows are scaled to norm sqrt(dim), the typical norm of
+    nn.Embedding's N(0, 1) rows; the
     padding row and words absent from `documents` are zero.
     documents: token ids per document -> (vocab_size, dim)"""
     word_ids = torch.cat([torch.as_tensor(d, dtype=torch.long) for d in documents])
