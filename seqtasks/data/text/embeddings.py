@@ -16,8 +16,7 @@ def lsa_word_vectors(
     weighted word-document matrix. Words that occur in the same documents get nearby vectors.
     Each dimension's sign is fixed by the data (its largest entry positive), not by the random
     start or the thread count. Rows are scaled to norm sqrt(dim), the typical norm of
-    nn.Embedding's N(0, 1) rows; the
-    padding row and words absent from `documents` are zero.
+    nn.Embedding's N(0, 1) rows; the padding row and words absent from `documents` are zero.
     documents: token ids per document -> (vocab_size, dim)"""
     word_ids = torch.cat([torch.as_tensor(d, dtype=torch.long) for d in documents])
     doc_ids = torch.repeat_interleave(torch.arange(len(documents)), torch.tensor([len(d) for d in documents]))
