@@ -76,7 +76,7 @@ def test_the_seqtasks_command_lists_its_subcommands(capsys):
     assert info.value.code == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:-1]]
     assert listed == ["train", "evaluate", "predict", "export", "compare", "summarize", "benchmark",
-                      "recordings", "reproduce"]
+                      "recordings", "data", "reproduce"]
     with pytest.raises(SystemExit, match="error: unknown command 'fit'; choose from: train, evaluate"):
         seqtasks_main(["fit"])
 

@@ -1,6 +1,6 @@
 """The `seqtasks` command: `seqtasks COMMAND ARGS...` (train, evaluate, predict, export, compare,
-summarize, benchmark, recordings, reproduce), also `python -m seqtasks ...`. Each subcommand is the same code
-as `python scripts/<name>.py`."""
+summarize, benchmark, recordings, data, reproduce), also `python -m seqtasks ...`. Each subcommand
+is the same code as `python scripts/<name>.py`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ COMMANDS = {"train": "train a run (Hydra overrides: task=text data=trec encoder=
             "summarize": "mean ± std over seeds as a Markdown table (RUN_DIR...)",
             "benchmark": "the benchmark suite (--out FILE.json [--quick])",
             "recordings": "test recordings of digit strings from held-out speakers' clips (root=... out=...)",
+            "data": "download and check a reference dataset (fetch trec|sst2|etth1|fsdd --to DIR)",
             "reproduce": "run the experiments of docs/results.md over seeds and write it ([--only NAME,...])"}
 
 
