@@ -4,6 +4,8 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 # the exact versions behind docs/results.md (pyproject.toml keeps ranges)
 LOCK   := seqtasks/constraints.txt
+# the reference datasets: `seqtasks data fetch NAME --to data`, or the shared copy beside the clone
+DATA   ?= $(if $(wildcard ../shared/data),../shared/data,data)
 
 .PHONY: train test test-slow test-all results lint lock clean
 
@@ -26,7 +28,7 @@ test-all: $(VENV)/.installed    ## everything (CI runs test, then test-slow)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q $(ARGS)
 
 results: $(VENV)/.installed   ## run the experiments of docs/results.md (reusing finished runs), then write it; ARGS="--only bbc_lstm_2threads --seeds 0,1"
-	$(VENV)/bin/seqtasks reproduce $(ARGS)
+	$(VENV)/bin/seqtasks reproduce --data-root $(DATA) $(ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check seqtasks scripts tests
