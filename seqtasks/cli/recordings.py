@@ -7,7 +7,7 @@ from pathlib import Path
 
 from seqtasks.cli.args import check_writable, parse_args, run_main
 
-ARGS = {"root": "folder of clips named digit_speaker_take.wav (e.g. ../shared/data/fsdd/recordings)",
+ARGS = {"root": "folder of clips named digit_speaker_take.wav (e.g. data/fsdd/recordings)",
         "out": "folder for rec*.wav and manifest.json",
         "speakers": "[name, ...] whose clips are used (default: all)",
         "group": "a synthesized corpus' voice group instead of speakers (test: held-out voices)",

@@ -29,7 +29,8 @@ SOURCES = ("folder", "fsdd", "tts_digits", "hub")
 FSDD_NAME = re.compile(r"^(?P<label>\d)_(?P<speaker>[A-Za-z0-9-]+)_(?P<take>\d+)$")
 FSDD_ARCHIVE = "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/heads/master.zip"
 FSDD_HINT = ("pass data.root=FOLDER holding FSDD's {digit}_{speaker}_{index}.wav files (e.g. "
-             "../shared/data/fsdd/recordings), or use data=tts_digits (synthesized offline)")
+             "data/fsdd/recordings from `seqtasks data fetch fsdd --to data`), or use data=tts_digits "
+             "(synthesized offline)")
 
 Skip = Callable[[str, str, str], None]  # (reason, name, detail): count it, or raise (SkipLog)
 
