@@ -30,8 +30,10 @@ def lsa_word_vectors(
     doc_freq = torch.bincount(words, minlength=vocab_size).float()
     idf = torch.log((1 + len(documents)) / (1 + doc_freq)) + 1
     weights = torch.log1p(counts.values()) * idf[words]
-    tfidf = torch.sparse_coo_tensor(counts.indices(), weights, counts.shape, check_invariants=True)
+    tfidf = torch.sparse_coo_tensor(counts.indices(), weights.double(), counts.shape, check_invariants=True)
     q = min(dim, *tfidf.shape)
+    # float64: the power iterations amplify rounding ~10^3-fold; in float32 that left 1 and 2 threads
+    # 1.2e-4 apart (relative) on BBC News, in float64 3e-10, below float32's own rounding.
     U, S, _ = torch.svd_lowrank(tfidf, q=q, niter=4)  # U: (V, q)
     # A singular vector's sign is arbitrary: the random start and the float order (1 or 2 threads)
     # flipped some of them, and a flipped column is another initialization; fix each column's
@@ -39,7 +41,7 @@ def lsa_word_vectors(
     largest = U.abs().argmax(dim=0)  # (q,)
     U = U * torch.sign(U[largest, torch.arange(q)])
     vectors = torch.zeros(vocab_size, dim)
-    vectors[:, :q] = U * S.sqrt()
+    vectors[:, :q] = (U * S.sqrt()).float()
     vectors = vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-8) * math.sqrt(dim)
     vectors[doc_freq == 0] = 0.0  # never seen in training (e.g. only past max_length): no vector
     vectors[pad_id] = 0.0
