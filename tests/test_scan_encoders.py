@@ -7,6 +7,7 @@ import torch
 
 from seqtasks.config.compose import load_config
 from seqtasks.encoders import IndRNNEncoder, MinGRUEncoder, MinLSTMEncoder
+from seqtasks.encoders.indrnn import IndRNNRecurrence
 from seqtasks.encoders.scan import linear_scan, log_scan
 from seqtasks.training.train import train
 from tests.conftest import make_rows, write_csv, write_tone_digits
@@ -108,6 +109,29 @@ def test_indrnn_bounds_its_recurrent_weights_whatever_the_optimizer_does():
     outputs, _ = encoder(x, torch.tensor([60]))
     bounded = encoder.max_recurrent ** 59  # not 5 ** 59
     assert float(outputs[0, -1, 0].detach()) == pytest.approx(bounded, rel=1e-4)
+
+
+def indrnn_by_autograd(drive, u):
+    """The IndRNN recurrence as autograd sees it, one node per step: the reference."""
+    h, outs = drive.new_zeros(drive.shape[0], drive.shape[2]), []
+    for t in range(drive.shape[1]):
+        h = torch.relu(drive[:, t] + u * h)
+        outs.append(h)
+    return torch.stack(outs, 1)
+
+
+def test_indrnn_hand_written_backward_equals_autograd():
+    torch.manual_seed(0)
+    drive = torch.randn(3, 40, 5, dtype=torch.float64, requires_grad=True)  # some units hit relu's 0
+    u = torch.empty(5, dtype=torch.float64).uniform_(-1.0, 1.02).requires_grad_()
+    weights = torch.randn(3, 40, 5, dtype=torch.float64)  # a loss that reads every step
+    fast, reference = IndRNNRecurrence.apply(drive, u), indrnn_by_autograd(drive, u)
+    torch.testing.assert_close(fast, reference, atol=1e-12, rtol=0)
+    grads_fast = torch.autograd.grad((fast * weights).sum(), (drive, u))
+    grads_reference = torch.autograd.grad((reference * weights).sum(), (drive, u))
+    for got, want in zip(grads_fast, grads_reference, strict=True):
+        torch.testing.assert_close(got, want, atol=1e-12, rtol=0)
+    assert torch.autograd.gradcheck(IndRNNRecurrence.apply, (drive[:, :8].detach().requires_grad_(), u))
 
 
 def test_bad_arguments_name_themselves():
