@@ -125,6 +125,21 @@ def test_a_seed_by_seed_table_sets_thread_counts_side_by_side(tmp_path):
     assert "| seed0 | 97.00 | 95.00 | 2.00 |" in text and "| seed1 | 96.00 | 96.00 | 0.00 |" in text
 
 
+def test_the_adding_section_says_whether_and_when_each_run_got_under_the_target(tmp_path):
+    adding = Experiment("adding", "toy", ("task=memory", "encoder=indrnn"), metric="test/mse", seeds=(0, 1))
+    curves = ((0.2, 0.009), (0.2, 0.1))  # val/mse per epoch: seed 0 gets under 0.01 in epoch 2
+    for run, test_mse, val_mse in zip(plan(adding, tmp_path, Path(".")), (0.001, 0.1), curves, strict=True):
+        fake_finished(run, 0.0)
+        (run.run_dir / "metrics.json").write_text(json.dumps(
+            {"test/mse": test_mse, "data/seq_len": 1000, "data/baseline_mse": 0.1667, "train_seconds": 90.0}))
+        (run.run_dir / "metrics.csv").write_text(  # as Lightning's CSVLogger writes it
+            "epoch,step,train/loss,train/seconds,val/mse\n"
+            f"0,9,0.3,,{val_mse[0]}\n0,9,,40.5,\n1,19,0.2,,{val_mse[1]}\n1,19,,80.2,\n")
+    text = results_markdown([adding], tmp_path, Path("."), "seqtasks reproduce")
+    assert "| adding | 1000 | indrnn | seed0 | 0.0010 | 0.1667 | yes | epoch 2, 80 s | 2 | 90 |" in text
+    assert "| adding | 1000 | indrnn | seed1 | 0.1000 | 0.1667 | no | - | 2 | 90 |" in text
+
+
 def test_every_experiment_composes_and_names_are_unique():
     from seqtasks.config.compose import load_config
 

@@ -9,8 +9,8 @@ import statistics
 from datetime import date
 from pathlib import Path
 
-from seqtasks.reports.runs import read_json
-from seqtasks.results.experiments import REFERENCES, Experiment
+from seqtasks.reports.runs import read_epoch_metrics, read_json
+from seqtasks.results.experiments import ADDING_TARGET, REFERENCES, Experiment
 from seqtasks.results.runner import RECORD, plan
 from seqtasks.runtime.environment import versions_off_lock
 
@@ -43,6 +43,7 @@ def finished_runs(experiment: Experiment, runs_root: Path, data_root: Path) -> l
             found.append(
                 {
                     "name": run_dir.name,
+                    "dir": run_dir,
                     "metrics": read_json(run_dir / "metrics.json"),
                     "info": info,
                     "record": record,
@@ -129,6 +130,43 @@ def seed_by_seed(experiment: Experiment, runs: dict[str, list[dict]]) -> str:
     )
 
 
+def time_to_target(run: dict, target: float = ADDING_TARGET) -> str:
+    """'epoch E, S s': the first epoch whose val/mse is under `target` and the training seconds
+    by then (train/seconds in metrics.csv); '-' where no epoch got there."""
+    for epoch, values in read_epoch_metrics(run["dir"] / "metrics.csv").items():
+        if values.get("val/mse", float("inf")) < target:
+            seconds = values.get("train/seconds")
+            return f"epoch {epoch + 1}" + (f", {seconds:.0f} s" if seconds is not None else "")
+    return "-"
+
+
+def memory_section(experiments: list[Experiment], found: dict[str, list[dict]]) -> str | None:
+    """The adding-problem rows run by run: test MSE against the mean-prediction baseline and when
+    validation first went under the target, so 'solved' and 'how fast' sit side by side."""
+    rows = [
+        [
+            e.name,
+            f"{int(r['metrics'].get('data/seq_len', 0))}",
+            e.encoder,
+            r["name"],
+            fmt(e.metric, r["metrics"][e.metric]),
+            fmt(e.metric, r["metrics"].get("data/baseline_mse", float("nan"))),
+            "yes" if r["metrics"][e.metric] < ADDING_TARGET else "no",
+            time_to_target(r),
+            str(len(read_epoch_metrics(r["dir"] / "metrics.csv"))),
+            f"{r['metrics'].get('train_seconds', 0.0):.0f}",
+        ]
+        for e in experiments
+        if "task=memory" in e.overrides
+        for r in found[e.name]
+    ]
+    if not rows:
+        return None
+    columns = ["experiment", "T", "encoder", "run", "test/mse", "baseline", f"solved (< {ADDING_TARGET})",
+               f"first val/mse < {ADDING_TARGET}", "epochs", "train s"]
+    return "## Adding problem, run by run\n\n" + table(columns, rows)
+
+
 def results_markdown(
     experiments: list[Experiment],
     runs_root: Path,
@@ -161,6 +199,7 @@ def results_markdown(
         ),
     ]
     parts += [seed_by_seed(e, found) for e in done if e.compare_with and found.get(e.compare_with)]
+    parts += [section for section in [memory_section(done, found)] if section]
     planned = {e.name: {r.run_dir.name for r in plan(e, runs_root, data_root)} for e in experiments}
     incomplete = [
         [

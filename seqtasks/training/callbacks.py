@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 class ConfigInCheckpoint(Callback):
     """Stores the resolved config (plain types), the seqtasks version and the seconds trained so far
     (over every resumed part) in every checkpoint, so a checkpoint alone says how to rebuild its
-    model and data, and a resumed run's train_seconds counts the whole run."""
+    model and data, and a resumed run's train_seconds counts the whole run. The same count goes to
+    the loggers at each epoch's end as `train/seconds`, so metrics.csv says when a target was met."""
 
     def __init__(self, config: dict, seconds_before: float = 0.0):
         self.config, self.seconds_before, self.started = config, seconds_before, time.perf_counter()
@@ -28,10 +29,15 @@ class ConfigInCheckpoint(Callback):
     def on_fit_start(self, trainer, pl_module) -> None:
         self.started = time.perf_counter()
 
+    def seconds(self) -> float:
+        return self.seconds_before + time.perf_counter() - self.started
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        pl_module.log("train/seconds", self.seconds(), on_epoch=True)
+
     def on_save_checkpoint(self, trainer, pl_module, checkpoint) -> None:
         checkpoint.update(seqtasks_config=self.config, seqtasks_version=__version__,
-                          seqtasks_format=CHECKPOINT_FORMAT,
-                          seqtasks_train_seconds=self.seconds_before + time.perf_counter() - self.started)
+                          seqtasks_format=CHECKPOINT_FORMAT, seqtasks_train_seconds=self.seconds())
 
 
 def configured_callbacks(cfg: DictConfig, task_class) -> list[Callback]:
