@@ -28,7 +28,7 @@ with the lock, `seqtasks/constraints.txt`."""
 
 def finished_runs(experiment: Experiment, runs_root: Path, data_root: Path) -> list[dict]:
     """Every finished run in RUNS/<experiment>/ made by the experiment's overrides and threads (any
-    seed, so `--seeds 5,6` adds rows' runs), as {name, metrics, info, record}, sorted by name."""
+    seed, so `--seeds 5,6` adds rows' runs), as {name, dir, metrics, info, record}, sorted by name."""
     wanted = {
         json.dumps({"overrides": list(r.overrides[:-1]), "threads": r.key["threads"]})
         for r in plan(experiment, runs_root, data_root)
