@@ -53,8 +53,10 @@ def test_a_resumed_epoch_continues_where_it_stopped():
 
 
 @pytest.mark.slow  # starts a process
-def test_ddp_test_metrics_equal_one_process_on_the_same_checkpoint(tmp_path):
-    """torchrun starts 2 CPU processes (gloo); 25 test rows do not divide by 2."""
+@pytest.mark.parametrize("encoder", ["lstm", "mingru", "indrnn"])
+def test_ddp_test_metrics_equal_one_process_on_the_same_checkpoint(tmp_path, encoder):
+    """torchrun starts 2 CPU processes (gloo); 25 test rows do not divide by 2. The scan encoders
+    and IndRNN (a hand-written backward) train under DDP with no change to the task."""
     root = tmp_path / "data"
     root.mkdir()
     write_csv(root / "train.csv", make_rows(60, seed=1))
@@ -63,7 +65,7 @@ def test_ddp_test_metrics_equal_one_process_on_the_same_checkpoint(tmp_path):
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
                str(ROOT / "scripts" / "train.py"), "trainer=ddp", "trainer.devices=2",
                "trainer.accelerator=cpu", "trainer.max_epochs=2", "data=files", f"data.root={root}",
-               "data.batch_size=8", "encoder.hidden_size=8", "task.embedding_dim=8",
+               "data.batch_size=8", f"encoder={encoder}", "encoder.hidden_size=8", "task.embedding_dim=8",
                f"output_dir={run_dir}", f"data.cache_dir={tmp_path}/cache"]
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)

@@ -171,9 +171,21 @@ def test_a_text_model_given_audio_says_what_it_reads(text_data, tmp_path):
         Predictor.from_exported(export_model(ckpt, tmp_path / "export")["onnx"]).predict([str(clip)])
 
 
-def test_an_encoder_whose_loop_a_trace_would_fix_is_refused_before_anything_is_written(text_data, tmp_path):
-    ckpt = trained(tmp_path, "data=files", f"data.root={text_data}", "task.embedding_dim=8", "encoder=mingru",
-                   "encoder.num_layers=1")
-    with pytest.raises(ValueError, match=r"a MinGRUEncoder\(impl='parallel'\) encoder cannot be exported"):
+@pytest.mark.parametrize("encoder", ["mingru", "minlstm", "indrnn"])
+def test_scan_and_indrnn_models_export_as_an_onnx_loop_over_any_length(text_data, tmp_path, encoder):
+    """Two bidirectional layers (the configs' defaults); the texts are shorter than the trace's 6
+    steps and longer, up to 102 (more than one 64-step scan chunk), so a loop fixed at the trace's
+    length fails the round trip."""
+    ckpt = trained(tmp_path, "data=files", f"data.root={text_data}", f"encoder={encoder}",
+                   "task.embedding_dim=8")
+    contract = assert_round_trip(ckpt, tmp_path, [*TEXTS, " ".join(TEXTS * 3)])
+    assert contract["recurrent_ops"] == ["Loop"]
+
+
+def test_an_explicit_lstm_whose_loop_a_trace_would_fix_is_refused_before_anything_is_written(text_data,
+                                                                                                tmp_path):
+    ckpt = trained(tmp_path, "data=files", f"data.root={text_data}", "task.embedding_dim=8",
+                   "encoder.impl=explicit")
+    with pytest.raises(ValueError, match=r"a LSTMEncoder\(impl='explicit'\) encoder cannot be exported"):
         export_model(ckpt, tmp_path / "export")
     assert not (tmp_path / "export").exists()

@@ -2,13 +2,16 @@
 (padding never leaks, summary after the last valid step), scan/loop agreement in float64 within
 1e-10, float32 precision of the chunked scan over long T, the IndRNN bound, and each in a task."""
 
+import json
+
 import pytest
 import torch
 
 from seqtasks.config.compose import load_config
 from seqtasks.encoders import IndRNNEncoder, MinGRUEncoder, MinLSTMEncoder
-from seqtasks.encoders.indrnn import IndRNNRecurrence
+from seqtasks.encoders.indrnn import IndRNNRecurrence, relu_recurrence
 from seqtasks.encoders.scan import linear_scan, log_scan
+from seqtasks.reports.evaluate import evaluate
 from seqtasks.training.train import train
 from tests.conftest import make_rows, write_csv, write_tone_digits
 
@@ -111,21 +114,13 @@ def test_indrnn_bounds_its_recurrent_weights_whatever_the_optimizer_does():
     assert float(outputs[0, -1, 0].detach()) == pytest.approx(bounded, rel=1e-4)
 
 
-def indrnn_by_autograd(drive, u):
-    """The IndRNN recurrence as autograd sees it, one node per step: the reference."""
-    h, outs = drive.new_zeros(drive.shape[0], drive.shape[2]), []
-    for t in range(drive.shape[1]):
-        h = torch.relu(drive[:, t] + u * h)
-        outs.append(h)
-    return torch.stack(outs, 1)
-
-
 def test_indrnn_hand_written_backward_equals_autograd():
     torch.manual_seed(0)
     drive = torch.randn(3, 40, 5, dtype=torch.float64, requires_grad=True)  # some units hit relu's 0
     u = torch.empty(5, dtype=torch.float64).uniform_(-1.0, 1.02).requires_grad_()
     weights = torch.randn(3, 40, 5, dtype=torch.float64)  # a loss that reads every step
-    fast, reference = IndRNNRecurrence.apply(drive, u), indrnn_by_autograd(drive, u)
+    fast = IndRNNRecurrence.apply(drive, u)
+    reference = relu_recurrence(drive, u)  # autograd, one node per step
     torch.testing.assert_close(fast, reference, atol=1e-12, rtol=0)
     grads_fast = torch.autograd.grad((fast * weights).sum(), (drive, u))
     grads_reference = torch.autograd.grad((reference * weights).sum(), (drive, u))
@@ -173,6 +168,22 @@ def run_task(encoder: str, task: str, roots, tmp_path) -> dict:
 def test_each_new_encoder_trains_in_a_task_without_task_changes(encoder, task, data_roots, tmp_path):
     metrics = run_task(encoder, task, data_roots, tmp_path)
     assert any(k.startswith("test/") for k in metrics) and all(v == v for v in metrics.values())
+
+
+@pytest.mark.parametrize(("encoder", "task", "gates"), [("minlstm", "digits", "MinLSTM gates"),
+                                                       ("indrnn", "forecast", None)])
+def test_the_report_draws_gradients_for_each_new_encoder_and_gates_where_it_has_them(
+        encoder, task, gates, data_roots, tmp_path):
+    run_task(encoder, task, data_roots, tmp_path)
+    html = evaluate(run=tmp_path / "run", resamples=20).read_text()
+    report = json.loads((tmp_path / "run" / "report" / "metrics.json").read_text())
+    curves = report["gradient_by_distance"]  # {distance: norm}, or one such per direction
+    forward = curves.get("forward", curves)
+    assert "Gradient by distance" in html and len(forward) > 1 and all(v > 0 for v in forward.values())
+    if gates:
+        assert gates in html and report["gates"]["encoder"] == "MinLSTM" and len(report["gates"]["rows"]) == 3
+    else:  # IndRNN has no gates
+        assert "gates" not in report and " gates</h2>" not in html
 
 
 @pytest.mark.slow

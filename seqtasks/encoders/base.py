@@ -3,6 +3,8 @@ sequence per call share (torch's fused kernels on the CPU, the scan encoders).""
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -53,6 +55,17 @@ class SequenceEncoder(nn.Module):
     def _summary(self, finals: Tensor) -> Tensor:
         """The top layer's final states (dirs, B, H) -> (B, dirs * H), forward first."""
         return finals.permute(1, 0, 2).reshape(finals.shape[1], -1)
+
+
+@functools.cache
+def scripted(fn: Callable) -> Callable:
+    """`fn` compiled by TorchScript, for a loop over time under `torch.jit.trace` (ONNX export): a
+    trace unrolls a Python loop at the example's length, a scripted loop becomes ONNX's Loop, so
+    the exported graph takes any T. (torch.onnx's TorchScript path, which this serves, is itself
+    deprecated; its warning about torch.jit.script is silenced.)"""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.*deprecated", category=FutureWarning)
+        return torch.jit.script(fn)
 
 
 LayerFn = Callable[[int, bool, Tensor], Tensor]  # (layer, reverse, inputs (B, T, F)) -> (B, T, H)

@@ -10,8 +10,19 @@ import torch
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
-from seqtasks.encoders.base import SequenceEncoder, run_layers
+from seqtasks.encoders.base import SequenceEncoder, run_layers, scripted
 from seqtasks.values import check_positive_int
+
+
+def relu_recurrence(drive: Tensor, u: Tensor) -> Tensor:
+    """h_t = relu(d_t + u * h_{t-1}), h_0 = 0, step by step with autograd (B, T, H) -> (B, T, H):
+    the reference `IndRNNRecurrence` must equal, and the loop an ONNX export keeps (`scripted`)."""
+    h = torch.zeros_like(drive[:, 0])
+    outs: list[Tensor] = []
+    for t in range(drive.shape[1]):
+        h = torch.relu(drive[:, t] + u * h)
+        outs.append(h)
+    return torch.stack(outs, 1)
 
 
 class IndRNNRecurrence(torch.autograd.Function):
@@ -81,6 +92,8 @@ class IndRNNEncoder(SequenceEncoder):
         index = layer * self.directions + int(reverse)
         drive = self.proj[index](inp)  # W x_t + b for every step at once -> (B, T, H)
         u = self.recurrent[index].clamp(-self.max_recurrent, self.max_recurrent)
+        if torch.jit.is_tracing():  # exporting: a trace cannot hold the autograd Function's loop
+            return scripted(relu_recurrence)(drive, u)
         return IndRNNRecurrence.apply(drive, u)
 
     def extra_repr(self) -> str:

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqtasks.encoders.base import SequenceEncoder, run_layers
+from seqtasks.encoders.base import SequenceEncoder, run_layers, scripted
 from seqtasks.values import check_choice, check_positive_int
 
 SCAN_IMPLS = ("parallel", "log", "sequential")
@@ -49,6 +49,17 @@ def linear_scan(a: Tensor, b: Tensor, chunk: int = 64) -> Tensor:
         pieces.append(b[:, j] + a[:, j] * h[:, None])
         h = pieces[-1][:, -1]
     return torch.cat(pieces, 1)[:, :T]
+
+
+def sequential_scan(a: Tensor, b: Tensor) -> Tensor:
+    """The same h as `linear_scan`, one step at a time (B, T, H) -> (B, T, H): the readable
+    reference, and the loop an ONNX export keeps (`scripted`)."""
+    h = torch.zeros_like(b[:, 0])
+    outs: list[Tensor] = []
+    for t in range(b.shape[1]):
+        h = a[:, t] * h + b[:, t]  # the recurrence, one step
+        outs.append(h)
+    return torch.stack(outs, 1)
 
 
 def log_scan(log_a: Tensor, log_b: Tensor, chunk: int) -> Tensor:
@@ -110,17 +121,13 @@ class _ScanEncoder(SequenceEncoder):
 
     def _layer(self, layer: int, reverse: bool, inp: Tensor) -> Tensor:
         parts = self._projected(layer, reverse, inp)
+        if torch.jit.is_tracing():  # exporting: a loop over any T, not one unrolled at the trace's
+            return scripted(sequential_scan)(*self.coefficients(*parts))
         if self.impl == "log":
             log_a, log_b = self.log_coefficients(*parts)
             return log_scan(log_a, log_b, self.chunk).exp()
         a, b = self.coefficients(*parts)
-        if self.impl == "parallel":
-            return linear_scan(a, b, self.chunk)
-        h, outs = a.new_zeros(a.shape[0], a.shape[2]), []
-        for t in range(a.shape[1]):
-            h = a[:, t] * h + b[:, t]  # the recurrence, one step
-            outs.append(h)
-        return torch.stack(outs, 1)
+        return linear_scan(a, b, self.chunk) if self.impl == "parallel" else sequential_scan(a, b)
 
     def extra_repr(self) -> str:
         return f"impl={self.impl!r}, output_dim={self.output_dim}"

@@ -1,5 +1,6 @@
 """`export_model(ckpt, out_dir)`: a checkpoint -> `model.onnx` (dynamic batch size and sequence
-length; torch's fused LSTM/GRU/RNN become ONNX's own LSTM/GRU/RNN operators), optionally
+length; torch's fused LSTM/GRU/RNN become ONNX's own LSTM/GRU/RNN operators, minGRU, minLSTM and
+IndRNN an ONNX Loop over time steps), optionally
 `model.int8.onnx` (onnxruntime dynamic quantization), and beside them what a caller in any language
 needs to feed it and read it: `model.json` (inputs, output, labels, the data settings) and the
 datamodule's own artifacts (tokenizer.json, labels.json, normalization.json, scaling.json).
@@ -24,7 +25,7 @@ from seqtasks.version import __version__
 EXPORT_FORMAT = 1  # raised when model.json's layout changes
 QUANTIZE = (None, "int8")
 OPSET = 17
-RECURRENT_OPS = ("LSTM", "GRU", "RNN")
+RECURRENT_OPS = ("LSTM", "GRU", "RNN", "Loop")  # Loop: the scripted recurrences (minGRU, minLSTM, IndRNN)
 DATA_STATE_FILE = "datamodule_state.json"
 
 
@@ -60,19 +61,19 @@ def export_model(ckpt, out_dir, quantize: str | None = None, check_atol: float =
 
 
 def check_exportable(model) -> None:
-    """Only torch's fused LSTM/GRU/RNN become length-independent ONNX operators: the scan encoders
-    and IndRNN loop over time (or over chunks of it) in Python, and a trace would fix that loop at
-    the example's length, giving wrong outputs for other lengths."""
+    """Every encoder exports with T free except the explicit (cell-by-cell) LSTM/GRU/RNN, whose
+    Python loop a trace would fix at the example's length: torch's fused layers become ONNX's
+    LSTM/GRU/RNN, and minGRU, minLSTM and IndRNN run their recurrence as a scripted loop (ONNX Loop)
+    under the trace."""
     from seqtasks.encoders.recurrent import _RecurrentEncoder
     from seqtasks.reports.registry import recurrent_encoder
 
     encoder = recurrent_encoder(model)
-    if encoder is not None and not (isinstance(encoder, _RecurrentEncoder) and encoder.impl == "fused"):
-        impl = getattr(encoder, "impl", None)
-        name = type(encoder).__name__ + (f"(impl={impl!r})" if impl else "")
-        raise ValueError(f"ckpt: a {name} encoder cannot be exported to ONNX yet (its loop over time "
-                         "would be fixed at the trace's length); export supports the fused LSTM, GRU and "
-                         "RNN encoders")
+    if isinstance(encoder, _RecurrentEncoder) and encoder.impl != "fused":
+        name = f"{type(encoder).__name__}(impl={encoder.impl!r})"
+        raise ValueError(f"ckpt: a {name} encoder cannot be exported to ONNX (its loop over time would be "
+                         "fixed at the trace's length); train it with impl=fused (the default) or load "
+                         "its weights into one")
 
 
 def _trace_to_onnx(graph: PredictGraph, inputs, spec, path: Path) -> None:
