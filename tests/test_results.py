@@ -161,6 +161,15 @@ def test_unknown_experiments_and_missing_out_folders_are_refused(tmp_path, capsy
     assert f"--out: folder {tmp_path / 'no'} does not exist" in capsys.readouterr().err
 
 
+def test_a_page_of_selected_experiments_lists_those_alone(tmp_path):
+    page, whole = tmp_path / "adding.md", tmp_path / "results.md"
+    common = ["reproduce", "--write-only", "--runs", str(tmp_path / "runs"), "--only", "adding_t100_lstm"]
+    seqtasks_main([*common, "--selected-only", "--out", str(page)])
+    seqtasks_main([*common, "--out", str(whole)])
+    assert "| adding_t100_lstm | 0 of 1 | not run yet |" in page.read_text()
+    assert "bbc_lstm_2threads" not in page.read_text() and "bbc_lstm_2threads" in whole.read_text()
+
+
 @pytest.mark.slow
 def test_reproduce_trains_for_real_then_reuses(tmp_path, monkeypatch):
     """Two real child processes for a toy experiment; the second reproduce trains nothing."""

@@ -1,4 +1,5 @@
-"""`seqtasks reproduce [--only NAME,...] [--seeds 0,1] [--data-root DIR] [--runs DIR] [--out FILE]`:
+"""`seqtasks reproduce [--only NAME,...] [--seeds 0,1] [--data-root DIR] [--runs DIR] [--out FILE]
+[--selected-only]`:
 runs the named experiments of docs/results.md over their seeds (finished runs of the same
 overrides, threads and commit are reused, interrupted ones continued), then writes the file."""
 
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None, prog: str = "seqtasks reproduce") -> Non
     parser.add_argument("--runs", type=Path, default=Path("runs/results"), help="where the runs live")
     parser.add_argument("--out", type=Path, default=Path("docs/results.md"), help="the Markdown written")
     parser.add_argument("--write-only", action="store_true", help="train nothing; write --out from the runs")
+    parser.add_argument("--selected-only", action="store_true",
+                        help="--out covers the --only experiments alone (a page of its own), not all of them")
     parser.add_argument("--list", action="store_true", help="print the experiments and their commands")
     args = parser.parse_args(argv)
     from seqtasks.results import reproduce, results_markdown, select
@@ -57,6 +60,7 @@ def main(argv: list[str] | None = None, prog: str = "seqtasks reproduce") -> Non
         {} if args.write_only else reproduce(experiments, args.runs, args.data_root, args.seeds, log=log)
     )
     command = "seqtasks reproduce " + shlex.join(argv if argv is not None else sys.argv[1:])
-    text = results_markdown(list(EXPERIMENTS), args.runs, args.data_root, command.strip(), skipped)
+    covered = experiments if args.selected_only else list(EXPERIMENTS)
+    text = results_markdown(covered, args.runs, args.data_root, command.strip(), skipped)
     args.out.write_text(text)
     log(f"wrote {args.out}")
