@@ -11,7 +11,8 @@ import torch
 pytest.importorskip("onnxruntime")
 
 from seqtasks.config.compose import load_config  # noqa: E402
-from seqtasks.export.onnx import export_model  # noqa: E402
+from seqtasks.encoders.base import SequenceEncoder  # noqa: E402
+from seqtasks.export.onnx import check_exportable, export_model  # noqa: E402
 from seqtasks.export.predictor import Predictor  # noqa: E402
 from seqtasks.training.train import train  # noqa: E402
 from tests.conftest import make_rows, write_csv, write_tone, write_tone_digits  # noqa: E402
@@ -174,18 +175,35 @@ def test_a_text_model_given_audio_says_what_it_reads(text_data, tmp_path):
 @pytest.mark.parametrize("encoder", ["mingru", "minlstm", "indrnn"])
 def test_scan_and_indrnn_models_export_as_an_onnx_loop_over_any_length(text_data, tmp_path, encoder):
     """Two bidirectional layers (the configs' defaults); the texts are shorter than the trace's 6
-    steps and longer, up to 102 (more than one 64-step scan chunk), so a loop fixed at the trace's
-    length fails the round trip."""
+    steps and longer, past one 64-step scan chunk, so a loop fixed at the trace's length fails the
+    round trip."""
     ckpt = trained(tmp_path, "data=files", f"data.root={text_data}", f"encoder={encoder}",
-                   "task.embedding_dim=8")
-    contract = assert_round_trip(ckpt, tmp_path, [*TEXTS, " ".join(TEXTS * 3)])
-    assert contract["recurrent_ops"] == ["Loop"]
+                   "task.embedding_dim=8", "data.max_length=128")
+    longest = " ".join(TEXTS * 3)
+    _, lengths, _ = next(iter(Predictor.from_checkpoint(ckpt).datamodule.predict_loader([longest])))
+    assert int(lengths[0]) > 64  # not cut to one chunk by the tokenizer
+    contract = assert_round_trip(ckpt, tmp_path, [*TEXTS, longest])
+    assert contract["recurrent_ops"] == ["Loop"]  # one op type: a Loop per layer and direction
+
+
+class _UnrolledEncoder(SequenceEncoder):
+    """An encoder of one's own with a Python loop over time, which a trace would unroll."""
+
+    def forward(self, x, lengths):
+        return x, x[:, 0]
+
+
+def test_an_encoder_that_does_not_declare_a_free_length_is_refused():
+    model = torch.nn.Module()
+    model.encoder = _UnrolledEncoder(input_size=4, hidden_size=4)
+    with pytest.raises(ValueError, match=r"encoder _UnrolledEncoder cannot be exported.*exports_any_length"):
+        check_exportable(model)
 
 
 def test_an_explicit_lstm_whose_loop_a_trace_would_fix_is_refused_before_anything_is_written(text_data,
                                                                                                 tmp_path):
     ckpt = trained(tmp_path, "data=files", f"data.root={text_data}", "task.embedding_dim=8",
                    "encoder.impl=explicit")
-    with pytest.raises(ValueError, match=r"a LSTMEncoder\(impl='explicit'\) encoder cannot be exported"):
+    with pytest.raises(ValueError, match=r"the encoder LSTMEncoder\(impl='explicit'\) cannot be exported"):
         export_model(ckpt, tmp_path / "export")
     assert not (tmp_path / "export").exists()

@@ -168,6 +168,15 @@ def test_a_page_of_selected_experiments_lists_those_alone(tmp_path):
     seqtasks_main([*common, "--out", str(whole)])
     assert "| adding_t100_lstm | 0 of 1 | not run yet |" in page.read_text()
     assert "bbc_lstm_2threads" not in page.read_text() and "bbc_lstm_2threads" in whole.read_text()
+    assert "| adding problem, any T | predict the mean" in page.read_text()  # its task's references only
+    assert "| BBC News |" not in page.read_text() and "| BBC News |" in whole.read_text()
+
+
+def test_a_selected_page_needs_the_selection_and_its_own_file(tmp_path, capsys):
+    for argv in (["--out", str(tmp_path / "page.md")], ["--only", "adding_t100_lstm"]):
+        with pytest.raises(SystemExit):
+            seqtasks_main(["reproduce", "--write-only", "--selected-only", *argv])
+        assert "--selected-only writes a page of the --only experiments" in capsys.readouterr().err
 
 
 @pytest.mark.slow

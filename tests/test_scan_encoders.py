@@ -170,7 +170,8 @@ def test_each_new_encoder_trains_in_a_task_without_task_changes(encoder, task, d
     assert any(k.startswith("test/") for k in metrics) and all(v == v for v in metrics.values())
 
 
-@pytest.mark.parametrize(("encoder", "task", "gates"), [("minlstm", "digits", "MinLSTM gates"),
+@pytest.mark.parametrize(("encoder", "task", "gates"), [("minlstm", "digits", "MinLSTM"),
+                                                       ("mingru", "text", "MinGRU"),
                                                        ("indrnn", "forecast", None)])
 def test_the_report_draws_gradients_for_each_new_encoder_and_gates_where_it_has_them(
         encoder, task, gates, data_roots, tmp_path):
@@ -181,7 +182,8 @@ def test_the_report_draws_gradients_for_each_new_encoder_and_gates_where_it_has_
     forward = curves.get("forward", curves)
     assert "Gradient by distance" in html and len(forward) > 1 and all(v > 0 for v in forward.values())
     if gates:
-        assert gates in html and report["gates"]["encoder"] == "MinLSTM" and len(report["gates"]["rows"]) == 3
+        assert f"{gates} gates" in html and report["gates"]["encoder"] == gates
+        assert len(report["gates"]["rows"]) == 3
     else:  # IndRNN has no gates
         assert "gates" not in report and " gates</h2>" not in html
 

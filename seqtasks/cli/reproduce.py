@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None, prog: str = "seqtasks reproduce") -> Non
         for e in EXPERIMENTS:
             print(f"{e.name:<22} seeds {','.join(map(str, e.seeds))}: seqtasks train {' '.join(e.overrides)}")
         return
+    if args.selected_only and (args.only is None or args.out == parser.get_default("out")):
+        parser.error("--selected-only writes a page of the --only experiments: give --only NAME,... and an "
+                     f"--out other than {parser.get_default('out')} (which holds them all)")
     if not args.out.parent.is_dir():
         parser.error(f"--out: folder {args.out.parent} does not exist")
     experiments = select(args.only)

@@ -19,6 +19,7 @@ class SequenceEncoder(nn.Module):
     after each row's last valid step (forward, then backward when bidirectional)."""
 
     has_gates = False  # forward(..., return_gates=True) gives the top layer's gates
+    exports_any_length = False  # a trace of forward keeps T free (no Python loop over time in it)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
                  dropout: float = 0.0) -> None:

@@ -15,8 +15,8 @@ from seqtasks.values import check_positive_int
 
 
 def relu_recurrence(drive: Tensor, u: Tensor) -> Tensor:
-    """h_t = relu(d_t + u * h_{t-1}), h_0 = 0, step by step with autograd (B, T, H) -> (B, T, H):
-    the reference `IndRNNRecurrence` must equal, and the loop an ONNX export keeps (`scripted`)."""
+    """h_t = relu(d_t + u * h_{t-1}), h_0 = 0, step by step with autograd: drive (B, T, H) and u (H,)
+    -> (B, T, H); the reference `IndRNNRecurrence` must equal, and the loop an ONNX export keeps."""
     h = torch.zeros_like(drive[:, 0])
     outs: list[Tensor] = []
     for t in range(drive.shape[1]):
@@ -65,6 +65,8 @@ class IndRNNEncoder(SequenceEncoder):
     as public IndRNN adding-problem code does): with u near 1 a unit sums its drive over T steps,
     and torch's default Linear init made the adding problem's train loss 2.5e4 after one epoch
     at T = 1000."""
+
+    exports_any_length = True  # under a trace the recurrence runs as a scripted loop (ONNX Loop)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 2, bidirectional: bool = False,
                  dropout: float = 0.0, memory_steps: int = 100):

@@ -54,6 +54,11 @@ class _RecurrentEncoder(SequenceEncoder):
         else:
             self.rnn = self.explicit_class(input_size, hidden_size, **options)
 
+    @property
+    def exports_any_length(self) -> bool:
+        """torch's fused layers trace to ONNX's LSTM/GRU/RNN; the explicit loop would be unrolled."""
+        return self.impl == "fused"
+
     def forward(self, x: Tensor, lengths: Tensor, *, return_gates: bool = False):
         """Encode a padded batch.
 

@@ -86,6 +86,7 @@ class _ScanEncoder(SequenceEncoder):
 
     gate_count: int
     has_gates = True
+    exports_any_length = True  # under a trace the scan runs as a scripted loop (ONNX Loop)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
                  dropout: float = 0.0, impl: str = "parallel", forget_bias: float = 1.0, chunk: int = 64):

@@ -61,19 +61,21 @@ def export_model(ckpt, out_dir, quantize: str | None = None, check_atol: float =
 
 
 def check_exportable(model) -> None:
-    """Every encoder exports with T free except the explicit (cell-by-cell) LSTM/GRU/RNN, whose
-    Python loop a trace would fix at the example's length: torch's fused layers become ONNX's
-    LSTM/GRU/RNN, and minGRU, minLSTM and IndRNN run their recurrence as a scripted loop (ONNX Loop)
-    under the trace."""
-    from seqtasks.encoders.recurrent import _RecurrentEncoder
+    """Only encoders that say their trace keeps T free (`exports_any_length`) are exported: torch's
+    fused layers become ONNX's LSTM/GRU/RNN, and minGRU, minLSTM and IndRNN run their recurrence as a
+    scripted loop (ONNX Loop) under the trace. A Python loop over time (the explicit cells, or an
+    encoder of your own) would be fixed at the example's length, which the round trip on the trace
+    inputs cannot see."""
     from seqtasks.reports.registry import recurrent_encoder
 
     encoder = recurrent_encoder(model)
-    if isinstance(encoder, _RecurrentEncoder) and encoder.impl != "fused":
-        name = f"{type(encoder).__name__}(impl={encoder.impl!r})"
-        raise ValueError(f"ckpt: a {name} encoder cannot be exported to ONNX (its loop over time would be "
-                         "fixed at the trace's length); train it with impl=fused (the default) or load "
-                         "its weights into one")
+    if encoder is not None and not getattr(encoder, "exports_any_length", False):
+        impl = getattr(encoder, "impl", None)
+        name = type(encoder).__name__ + (f"(impl={impl!r})" if impl else "")
+        hint = ("train it with impl=fused (the default) or load its weights into one" if impl else
+                "set exports_any_length = True on it once its trace keeps T free")
+        raise ValueError(f"ckpt: the encoder {name} cannot be exported to ONNX (its loop over time would be "
+                         f"fixed at the trace's length); {hint}")
 
 
 def _trace_to_onnx(graph: PredictGraph, inputs, spec, path: Path) -> None:

@@ -174,7 +174,9 @@ def results_markdown(
     command: str,
     skipped: dict[str, str] | None = None,
 ) -> str:
-    """The whole docs/results.md; experiments with no finished run are listed with why."""
+    """docs/results.md for these experiments (all of them, or a page of a few), with the other
+    methods' figures on their tasks; experiments with no finished run are listed with why."""
+    tasks = {e.task for e in experiments}
     found = {e.name: finished_runs(e, runs_root, data_root) for e in experiments}
     done = [e for e in experiments if found[e.name]]
     parts = [
@@ -219,7 +221,7 @@ def results_markdown(
         "## Other methods on the same data (not measured by this command)\n\n"
         + table(
             ["data", "method", "metric", "figure", "source"],
-            [[r.data, r.method, r.metric, r.value, r.source] for r in REFERENCES],
+            [[r.data, r.method, r.metric, r.value, r.source] for r in REFERENCES if r.task in tasks],
         )
     )
     return "\n\n".join(parts) + "\n"

@@ -28,6 +28,11 @@ class Experiment:
         return chosen[-1] if chosen else "lstm"
 
     @property
+    def task(self) -> str:
+        chosen = [o.split("=", 1)[1] for o in self.overrides if o.startswith("task=")]
+        return chosen[-1] if chosen else "text"
+
+    @property
     def higher_is_better(self) -> bool:
         return self.metric.endswith(("acc", "f1_macro"))
 
@@ -47,7 +52,7 @@ ADDING_TARGET = 0.01  # val/mse under which the adding problem counts as solved 
 
 
 def adding_overrides(seq_len: int, encoder: str, epochs: int = 15) -> tuple[str, ...]:
-    """The adding recipe at span T under one budget for every encoder: 15 epochs, cut at 15
+    """The adding recipe at span T under one budget for every encoder: `epochs` (15), cut at 15
     minutes of training (the goal: solved within 15 min on 2 CPU cores). IndRNN's |u| bound and
     initialization are set for the span."""
     span = (f"encoder.memory_steps={seq_len}",) if encoder == "indrnn" else ()
@@ -117,6 +122,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
 class Reference:
     """A figure not made by seqtasks: a paper's, or another tool's on the same split."""
 
+    task: str  # shown on a page that holds an experiment of this task
     data: str
     method: str
     metric: str
@@ -126,51 +132,51 @@ class Reference:
 
 REFERENCES: tuple[Reference, ...] = (
     Reference(
-        "BBC News",
+        "text", "BBC News",
         "TF-IDF 1-2 grams + linear SVM",
         "test/acc",
         "98.6 %",
         "scikit-learn on the same split, measured once",
     ),
-    Reference("TREC-6", "CNN-rand", "test/acc", "91.2 %", "Kim 2014, Table 2"),
+    Reference("text", "TREC-6", "CNN-rand", "test/acc", "91.2 %", "Kim 2014, Table 2"),
     Reference(
-        "TREC-6",
+        "text", "TREC-6",
         "TF-IDF 1-2 grams + linear SVM",
         "test/acc",
         "89.2 %",
         "scikit-learn on the same split, measured once",
     ),
-    Reference("SST-2", "CNN-rand", "test/acc", "82.7 %", "Kim 2014, Table 2"),
+    Reference("text", "SST-2", "CNN-rand", "test/acc", "82.7 %", "Kim 2014, Table 2"),
     Reference(
-        "SST-2",
+        "text", "SST-2",
         "TF-IDF 1-2 grams + linear SVM",
         "test/acc",
         "80.5 %",
         "scikit-learn on the same split, measured once",
     ),
     Reference(
-        "ETTh1, H = 96 / 192 / 336 / 720",
+        "forecast", "ETTh1, H = 96 / 192 / 336 / 720",
         "DLinear",
         "test/mse",
         "0.386 / 0.437 / 0.481 / 0.519",
         "Zeng et al. 2023, as re-run at L = 96 by Liu et al. 2024 (iTransformer)",
     ),
     Reference(
-        "ETTh1, H = 96",
+        "forecast", "ETTh1, H = 96",
         "PatchTST / iTransformer / TimesNet",
         "test/mse",
         "0.414 / 0.386 / 0.384",
         "Liu et al. 2024 (iTransformer), full results at L = 96",
     ),
     Reference(
-        "FSDD, official split",
+        "digits", "FSDD, official split",
         "2-layer LSTM on 20 MFCCs, plain PyTorch loop",
         "test/acc",
         "96.7 %",
         "a plain loop on the same split",
     ),
     Reference(
-        "adding problem, any T",
+        "memory", "adding problem, any T",
         "predict the mean (1.0)",
         "test/mse",
         "0.167",
