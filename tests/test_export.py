@@ -187,7 +187,7 @@ def test_scan_and_indrnn_models_export_as_an_onnx_loop_over_any_length(text_data
 
 
 class _UnrolledEncoder(SequenceEncoder):
-    """An encoder of one's own with a Python loop over time, which a trace would unroll."""
+    """Stands for an encoder of one's own that does not declare `exports_any_length`."""
 
     def forward(self, x, lengths):
         return x, x[:, 0]

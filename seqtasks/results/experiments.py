@@ -22,15 +22,18 @@ class Experiment:
     threads: int | None = None  # OMP_NUM_THREADS of each run; None: torch's own default
     compare_with: str | None = None  # another experiment, set beside this one seed by seed
 
+    def _chosen(self, group: str, default: str) -> str:
+        """The last `group=NAME` override, else the config's default."""
+        chosen = [o.split("=", 1)[1] for o in self.overrides if o.startswith(f"{group}=")]
+        return chosen[-1] if chosen else default
+
     @property
     def encoder(self) -> str:
-        chosen = [o.split("=", 1)[1] for o in self.overrides if o.startswith("encoder=")]
-        return chosen[-1] if chosen else "lstm"
+        return self._chosen("encoder", "lstm")
 
     @property
     def task(self) -> str:
-        chosen = [o.split("=", 1)[1] for o in self.overrides if o.startswith("task=")]
-        return chosen[-1] if chosen else "text"
+        return self._chosen("task", "text")
 
     @property
     def higher_is_better(self) -> bool:
