@@ -164,8 +164,10 @@ def test_unknown_experiments_and_missing_out_folders_are_refused(tmp_path, capsy
 def test_a_page_of_selected_experiments_lists_those_alone(tmp_path):
     page, whole = tmp_path / "adding.md", tmp_path / "results.md"
     common = ["reproduce", "--write-only", "--runs", str(tmp_path / "runs"), "--only", "adding_t100_lstm"]
-    seqtasks_main([*common, "--selected-only", "--out", str(page)])
+    seqtasks_main([*common, "--selected-only", "--out", str(page), "--title", "The adding problem"])
     seqtasks_main([*common, "--out", str(whole)])
+    assert page.read_text().startswith("# The adding problem\n")
+    assert whole.read_text().startswith("# Results\n")
     assert "| adding_t100_lstm | 0 of 1 | not run yet |" in page.read_text()
     assert "bbc_lstm_2threads" not in page.read_text() and "bbc_lstm_2threads" in whole.read_text()
     assert "| adding problem, any T | predict the mean" in page.read_text()  # its task's references only

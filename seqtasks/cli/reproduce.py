@@ -1,5 +1,5 @@
 """`seqtasks reproduce [--only NAME,...] [--seeds 0,1] [--data-root DIR] [--runs DIR] [--out FILE]
-[--selected-only]`:
+[--selected-only] [--title TEXT]`:
 runs the named experiments of docs/results.md over their seeds (finished runs of the same
 overrides, threads and commit are reused, interrupted ones continued), then writes the file."""
 
@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None, prog: str = "seqtasks reproduce") -> Non
     parser.add_argument("--write-only", action="store_true", help="train nothing; write --out from the runs")
     parser.add_argument("--selected-only", action="store_true",
                         help="--out covers the --only experiments alone (a page of its own), not all of them")
+    parser.add_argument("--title", default="Results", help="the page's heading (default: Results)")
     parser.add_argument("--list", action="store_true", help="print the experiments and their commands")
     args = parser.parse_args(argv)
     from seqtasks.results import reproduce, results_markdown, select
@@ -64,6 +65,6 @@ def main(argv: list[str] | None = None, prog: str = "seqtasks reproduce") -> Non
     )
     command = "seqtasks reproduce " + shlex.join(argv if argv is not None else sys.argv[1:])
     covered = experiments if args.selected_only else list(EXPERIMENTS)
-    text = results_markdown(covered, args.runs, args.data_root, command.strip(), skipped)
+    text = results_markdown(covered, args.runs, args.data_root, command.strip(), skipped, args.title)
     args.out.write_text(text)
     log(f"wrote {args.out}")

@@ -14,7 +14,7 @@ from seqtasks.results.experiments import ADDING_TARGET, REFERENCES, Experiment
 from seqtasks.results.runner import RECORD, plan
 from seqtasks.runtime.environment import versions_off_lock
 
-HEADER = """# Results
+HEADER = """# {title}
 
 Generated on {day} by the command below; do not edit, rerun it (`--only NAME` for one row,
 `--seeds` for other seeds):
@@ -173,6 +173,7 @@ def results_markdown(
     data_root: Path,
     command: str,
     skipped: dict[str, str] | None = None,
+    title: str = "Results",
 ) -> str:
     """docs/results.md for these experiments (all of them, or a page of a few), with the other
     methods' figures on their tasks; experiments with no finished run are listed with why."""
@@ -180,7 +181,7 @@ def results_markdown(
     found = {e.name: finished_runs(e, runs_root, data_root) for e in experiments}
     done = [e for e in experiments if found[e.name]]
     parts = [
-        HEADER.format(command=command, day=date.today().isoformat()),
+        HEADER.format(title=title, command=command, day=date.today().isoformat()),
         "## Measured\n\n"
         + table(
             ["experiment", "data", "encoder", "metric", "mean ± std", "n", "best", "worst", "train s (mean)"],
