@@ -10,7 +10,7 @@ import torch
 from seqtasks.config.compose import load_config
 from seqtasks.encoders import IndRNNEncoder, MinGRUEncoder, MinLSTMEncoder
 from seqtasks.encoders.indrnn import IndRNNRecurrence, relu_recurrence
-from seqtasks.encoders.scan import linear_scan, log_scan
+from seqtasks.encoders.scan import linear_scan, log_scan, sequential_scan
 from seqtasks.reports.evaluate import evaluate
 from seqtasks.training.train import train
 from tests.conftest import make_rows, write_csv, write_tone_digits
@@ -77,6 +77,14 @@ def test_the_chunked_scan_keeps_float32_precision_over_2000_steps(scan):
     else:
         got = linear_scan(log_a.exp().float(), log_b.exp().float(), chunk=64).double()
     torch.testing.assert_close(got, torch.stack(want, 1), rtol=1e-4, atol=0)
+
+
+@pytest.mark.parametrize("steps", [1, 5, 8, 9, 65])
+def test_sequences_shorter_or_longer_than_a_chunk_scan_like_the_step_loop(steps):
+    """Short sequences are padded to the next power of two, not to a whole chunk: same values."""
+    a = torch.rand(3, steps, 4, dtype=torch.float64)
+    b = torch.randn(3, steps, 4, dtype=torch.float64)
+    torch.testing.assert_close(linear_scan(a, b, chunk=64), sequential_scan(a, b), rtol=1e-12, atol=1e-12)
 
 
 def test_min_gates_are_returned_in_the_seed_s_words():

@@ -36,6 +36,9 @@ def linear_scan(a: Tensor, b: Tensor, chunk: int = 64) -> Tensor:
     sums: nothing overflows, and no exp/log per step (torch's CPU logcumsumexp is the slow part of
     the log-space scan: 211-490 vs 138 ms forward+backward at B 32, T 500, H 128)."""
     B, T, H = a.shape
+    # a sequence shorter than a chunk is padded only to the next power of two: ETTh1's 8 segments
+    # padded to 64 steps took 599 vs 25 ms forward+backward (B 896, H 128, 1 thread)
+    chunk = min(chunk, 1 << max(T - 1, 0).bit_length())
     pad = (-T) % chunk
     a = nn.functional.pad(a, (0, 0, 0, pad), value=1.0).reshape(B, -1, chunk, H)  # -> (B, n, C, H)
     b = nn.functional.pad(b, (0, 0, 0, pad)).reshape(B, -1, chunk, H)
