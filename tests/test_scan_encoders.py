@@ -201,3 +201,15 @@ def test_the_report_draws_gradients_for_each_new_encoder_and_gates_where_it_has_
 def test_every_new_encoder_in_every_task(encoder, task, data_roots, tmp_path):
     metrics = run_task(encoder, task, data_roots, tmp_path)
     assert any(k.startswith("test/") for k in metrics)
+
+
+def test_min_lstm_normalized_gates_stay_finite_where_both_sigmoids_round_to_zero():
+    """f' = f / (f + i) is 0 / 0 when f and i underflow (onnxruntime flushes them for a trained SST-2
+    model's inputs); computed from their log ratio it is the limit instead."""
+    encoder = MinLSTMEncoder(5, 6)
+    kf = torch.tensor([-200.0, -90.0, 0.0, 30.0])
+    ki = torch.tensor([-200.0, -100.0, 0.0, 30.0])
+    forget, learn = encoder.coefficients(kf, ki, torch.zeros(4))  # learn = i' * g(0) = i' / 2
+    ratio_10 = torch.sigmoid(torch.tensor(10.0)).item()  # log f - log i = -90 - (-100)
+    torch.testing.assert_close(forget, torch.tensor([0.5, ratio_10, 0.5, 0.5]))
+    torch.testing.assert_close(forget + 2 * learn, torch.ones(4))

@@ -173,8 +173,10 @@ class MinLSTMEncoder(_ScanEncoder):
     gate_count = 2
 
     def coefficients(self, kf: Tensor, ki: Tensor, pre: Tensor) -> tuple[Tensor, Tensor]:
-        f, i = torch.sigmoid(kf), torch.sigmoid(ki)
-        return f / (f + i), i / (f + i) * g(pre)
+        # f / (f + i) as sigmoid(log f - log i): both sigmoids can round to 0 (onnxruntime's do for
+        # some inputs, giving 0 / 0 = NaN in an exported graph), their log ratio cannot
+        diff = F.softplus(-kf) - F.softplus(-ki)  # log i - log f
+        return torch.sigmoid(-diff), torch.sigmoid(diff) * g(pre)  # f', i' * h~
 
     def log_coefficients(self, kf: Tensor, ki: Tensor, pre: Tensor) -> tuple[Tensor, Tensor]:
         diff = F.softplus(-kf) - F.softplus(-ki)  # log i - log f
