@@ -108,3 +108,20 @@ def test_command_refuses_an_unknown_section(tmp_path):
                           "--sections", "padding,speed"], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 2
     assert "unknown section(s) ['speed']" in run.stderr
+
+
+def test_runs_with_the_same_name_get_labels_that_tell_them_apart(tmp_path):
+    """Every reproduced run is called seed0: the export table must not merge two runs' rows."""
+    from seqtasks.reports.runs import run_labels
+
+    runs = [tmp_path / "sst2_lstm" / "seed0", tmp_path / "sst2_mingru" / "seed0",
+            tmp_path / "sst2_lstm" / "seed1"]
+    assert run_labels(runs) == ["sst2_lstm/seed0", "sst2_mingru/seed0", "sst2_lstm/seed1"]
+    assert run_labels(runs[1:2] + runs[2:]) == ["seed0", "seed1"]
+
+
+def test_the_same_run_given_twice_is_refused(tmp_path):
+    from seqtasks.reports.runs import run_labels
+
+    with pytest.raises(ValueError, match="given twice"):
+        run_labels([tmp_path / "a" / "seed0", tmp_path / "a" / ".." / "a" / "seed0"])

@@ -21,7 +21,7 @@ from seqtasks.data.audio.sources import tts_folder
 from seqtasks.data.cache import default_cache_dir
 from seqtasks.export.predictor import Predictor
 from seqtasks.export.sequence import classify_segments, transcribe
-from seqtasks.reports.runs import read_checkpoint
+from seqtasks.reports.runs import read_checkpoint, run_labels
 
 LENGTHS, SNRS = (4, 10), (None, 20.0)
 
@@ -75,13 +75,13 @@ def digit_string_benchmark(run_dirs: list[Path], count: int = 100, seed: int = 0
     """{run: {source: {"clip_error": float, "n4_clean" ... "n10_snr20": score}}} for each
     speaker-independent digits run, `count` recordings per cell."""
     results = {}
-    for run_dir in map(Path, run_dirs):
+    for label, run_dir in zip(run_labels(run_dirs), map(Path, run_dirs), strict=True):
         ckpt_path = run_dir / "checkpoints" / "best.ckpt"
         predictor = Predictor.from_checkpoint(ckpt_path, device="cpu")
-        results[run_dir.name] = {}
+        results[label] = {}
         for source, clips in held_out_clips(read_checkpoint(ckpt_path)).items():
-            results[run_dir.name][source] = row = source_row(predictor, clips, count, seed)
-            log(f"digit strings: {run_dir.name} {source}: {row}")
+            results[label][source] = row = source_row(predictor, clips, count, seed)
+            log(f"digit strings: {label} {source}: {row}")
     return results
 
 

@@ -15,13 +15,14 @@ import torch
 from seqtasks.data.hooks import ReadsRawInputs
 from seqtasks.export.onnx import export_model
 from seqtasks.export.predictor import Predictor
-from seqtasks.reports.runs import datamodule_from_checkpoint, read_checkpoint
+from seqtasks.reports.runs import datamodule_from_checkpoint, read_checkpoint, run_labels
 
 LATENCY_ROWS, WARMUP = 200, 10
 
 
 def export_benchmark(run_dirs: list[Path], log=print) -> dict[str, dict]:
-    """{run name: {runner: {size_bytes, p50_ms, p95_ms, rows_per_s_b64, test_acc}}}, per run."""
+    """{run label: {runner: {size_bytes, p50_ms, p95_ms, rows_per_s_b64, test_acc}}}, per run; the
+    label is the run's name, or a longer path where names repeat (`run_labels`)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -32,7 +33,7 @@ def export_benchmark(run_dirs: list[Path], log=print) -> dict[str, dict]:
 
 def _export_benchmark(run_dirs: list[Path], log) -> dict[str, dict]:
     results = {}
-    for run_dir in map(Path, run_dirs):
+    for label, run_dir in zip(run_labels(run_dirs), map(Path, run_dirs), strict=True):
         ckpt = run_dir / "checkpoints" / "best.ckpt"
         with tempfile.TemporaryDirectory() as out:
             files = export_model(ckpt, out, quantize="int8")
@@ -40,10 +41,10 @@ def _export_benchmark(run_dirs: list[Path], log) -> dict[str, dict]:
                        "onnxruntime_fp32": (Predictor.from_exported(files["onnx"], threads=1), files["onnx"]),
                        "onnxruntime_int8": (Predictor.from_exported(files["int8"], threads=1), files["int8"])}
             data = datamodule_from_checkpoint(read_checkpoint(ckpt))  # the run's own test split
-            results[run_dir.name] = {name: _measure(p, data) | {"size_bytes": path.stat().st_size}
+            results[label] = {name: _measure(p, data) | {"size_bytes": path.stat().st_size}
                                      for name, (p, path) in runners.items()}
-            results[run_dir.name]["feature_ms_per_input"] = _feature_ms(data)
-        log(f"export: {run_dir.name}: {results[run_dir.name]}")
+            results[label]["feature_ms_per_input"] = _feature_ms(data)
+        log(f"export: {label}: {results[label]}")
     return results
 
 

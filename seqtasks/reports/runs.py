@@ -132,3 +132,16 @@ def read_epoch_metrics(metrics_csv: Path) -> dict[int, dict[str, float]]:
     trained = [e for e, values in per_epoch.items() if any(k.startswith("train/") for k in values)]
     last = max(trained, default=max(per_epoch, default=0))
     return {epoch: values for epoch, values in sorted(per_epoch.items()) if values and epoch <= last}
+
+
+def run_labels(run_dirs: list[Path]) -> list[str]:
+    """A distinct label per run directory: its name, or as many trailing path parts as it takes to
+    tell the runs apart (`sst2_lstm/seed0` beside `sst2_mingru/seed0`), so no two runs' rows merge."""
+    paths = [Path(p).resolve() for p in run_dirs]
+    if len(set(paths)) < len(paths):
+        raise ValueError(f"a run directory is given twice: {[str(p) for p in run_dirs]}")
+    for depth in range(1, max(len(p.parts) for p in paths) + 1):
+        labels = ["/".join(p.parts[-depth:]) for p in paths]
+        if len(set(labels)) == len(labels):
+            return labels
+    raise AssertionError("distinct resolved paths always have distinct full paths")
