@@ -114,7 +114,8 @@ class _ScanEncoder(SequenceEncoder):
         if not return_gates:
             return outputs, self._summary(finals)
         valid = (torch.arange(x.shape[1], device=x.device)[None] < lengths.to(x.device)[:, None])[..., None]
-        gates = self.gates(self._projected(-1, False, top_in))
+        forget, learn = self.coefficients(*self._projected(-1, False, top_in))  # the scan's own a, b
+        gates = {"learn": learn, "forget": forget}
         gates = {name: value.masked_fill(~valid, 0.0) for name, value in gates.items()}
         gates["remember"] = outputs[..., : self.hidden_size]
         return outputs, self._summary(finals), gates
@@ -154,11 +155,6 @@ class MinGRUEncoder(_ScanEncoder):
     def log_coefficients(self, k: Tensor, pre: Tensor) -> tuple[Tensor, Tensor]:
         return -F.softplus(-k), -F.softplus(k) + log_g(pre)  # log(1 - z), log z + log h~
 
-    def gates(self, parts: list[Tensor]) -> dict[str, Tensor]:
-        k, pre = parts
-        z = torch.sigmoid(-k)
-        return {"learn": z * g(pre), "forget": 1 - z}
-
 
 class MinLSTMEncoder(_ScanEncoder):
     """minLSTM: f_t = sigmoid(W_f x_t), i_t = sigmoid(W_i x_t), h~_t = g(W_h x_t), normalized
@@ -181,8 +177,3 @@ class MinLSTMEncoder(_ScanEncoder):
     def log_coefficients(self, kf: Tensor, ki: Tensor, pre: Tensor) -> tuple[Tensor, Tensor]:
         diff = F.softplus(-kf) - F.softplus(-ki)  # log i - log f
         return -F.softplus(diff), -F.softplus(-diff) + log_g(pre)  # log f', log i' + log h~
-
-    def gates(self, parts: list[Tensor]) -> dict[str, Tensor]:
-        kf, ki, pre = parts
-        f, i = torch.sigmoid(kf), torch.sigmoid(ki)
-        return {"learn": i / (f + i) * g(pre), "forget": f / (f + i)}
