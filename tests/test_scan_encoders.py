@@ -87,6 +87,21 @@ def test_sequences_shorter_or_longer_than_a_chunk_scan_like_the_step_loop(steps)
     torch.testing.assert_close(linear_scan(a, b, chunk=64), sequential_scan(a, b), rtol=1e-12, atol=1e-12)
 
 
+def test_a_short_sequence_is_padded_to_the_next_power_of_two_not_a_whole_chunk(monkeypatch):
+    """ETTh1's 8 segments padded to 64 steps made minGRU 18x slower than the LSTM."""
+    padded_lengths, pad = [], torch.nn.functional.pad
+
+    def recording_pad(x, *args, **kwargs):
+        out = pad(x, *args, **kwargs)
+        padded_lengths.append(out.shape[1])  # (B, T padded, H)
+        return out
+
+    monkeypatch.setattr(torch.nn.functional, "pad", recording_pad)
+    for steps in (8, 9, 100):
+        linear_scan(torch.rand(2, steps, 3), torch.randn(2, steps, 3), chunk=64)
+    assert padded_lengths == [8, 8, 16, 16, 128, 128]  # a and b each
+
+
 def test_min_gates_are_returned_in_the_seed_s_words():
     encoder = MinLSTMEncoder(5, 6)
     outputs, _, gates = encoder(torch.randn(4, 9, 5), LENGTHS, return_gates=True)

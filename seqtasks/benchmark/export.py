@@ -42,7 +42,7 @@ def _export_benchmark(run_dirs: list[Path], log) -> dict[str, dict]:
                        "onnxruntime_int8": (Predictor.from_exported(files["int8"], threads=1), files["int8"])}
             data = datamodule_from_checkpoint(read_checkpoint(ckpt))  # the run's own test split
             results[label] = {name: _measure(p, data) | {"size_bytes": path.stat().st_size}
-                                     for name, (p, path) in runners.items()}
+                              for name, (p, path) in runners.items()}
             results[label]["feature_ms_per_input"] = _feature_ms(data)
         log(f"export: {label}: {results[label]}")
     return results

@@ -137,11 +137,11 @@ def read_epoch_metrics(metrics_csv: Path) -> dict[int, dict[str, float]]:
 def run_labels(run_dirs: list[Path]) -> list[str]:
     """A distinct label per run directory: its name, or as many trailing path parts as it takes to
     tell the runs apart (`sst2_lstm/seed0` beside `sst2_mingru/seed0`), so no two runs' rows merge."""
-    paths = [Path(p).resolve() for p in run_dirs]
-    if len(set(paths)) < len(paths):
+    if len({Path(p).resolve() for p in run_dirs}) < len(run_dirs):
         raise ValueError(f"a run directory is given twice: {[str(p) for p in run_dirs]}")
-    for depth in range(1, max(len(p.parts) for p in paths) + 1):
-        labels = ["/".join(p.parts[-depth:]) for p in paths]
+    paths = [Path(p).absolute().parts[1:] for p in run_dirs]  # as typed (links kept), root dropped
+    for depth in range(1, max(map(len, paths)) + 1):
+        labels = ["/".join(parts[-depth:]) for parts in paths]
         if len(set(labels)) == len(labels):
             return labels
     raise AssertionError("distinct resolved paths always have distinct full paths")

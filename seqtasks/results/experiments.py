@@ -71,7 +71,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment("bbc_lstm_1thread", _BBC, seeds=(0, 1, 2, 3, 4), threads=1, compare_with="bbc_lstm_2threads"),
     Experiment("bbc_rnn", _BBC, ("encoder=rnn",)),
     *_text("trec", "TREC-6, official test set (500)", "trec"),
-    *_text("sst2", "SST-2, GLUE validation as test (872)", "sst2", ("lstm", "rnn", *SCAN_ENCODERS)),
+    *_text("sst2", "SST-2 (stsa.binary), official test set (1821)", "sst2", ("lstm", "rnn", *SCAN_ENCODERS)),
     *(
         Experiment(
             f"digits_fsdd_{enc}",
